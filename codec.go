@@ -37,7 +37,9 @@ type Prioritized[T any] struct {
 // PriorityCodec encodes a [Prioritized] value as its priority in 8 bytes
 // whose byte order is the priority's numeric order, followed by the value
 // encoded with inner (JSON if nil). A [Priority] queue of such items hands
-// out the lowest priority first, and equal priorities in FIFO order.
+// out the lowest priority first. Items of equal priority come out in the
+// byte order of their encoded values (identical ones in FIFO order), as
+// Python's PriorityQueue orders (priority, value) tuples by value.
 func PriorityCodec[T any](inner Codec[T]) Codec[Prioritized[T]] {
 	if inner == nil {
 		inner = JSON[T]{}

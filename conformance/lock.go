@@ -481,6 +481,7 @@ func lockCancelRacesUnlock(t *testing.T, e *Env) {
 	w := lkLock(t, e, lkName)
 	g := lkStart(t)
 	defer g.Stop()
+	won := 0
 	for i := range 12 {
 		_, err := l.Lock(t.Context())
 		must(t, err)
@@ -509,6 +510,7 @@ func lockCancelRacesUnlock(t *testing.T, e *Env) {
 		case err == nil && !locked:
 			t.Fatalf("round %d: Lock returned nil but the lock is free", i)
 		case err == nil:
+			won++
 			must(t, w.Unlock(t.Context()))
 		case !lkIsCtxErr(err):
 			t.Fatalf("round %d: Lock: %v", i, err)
@@ -518,6 +520,7 @@ func lockCancelRacesUnlock(t *testing.T, e *Env) {
 		e.Blocked(t, lkName, 0)
 	}
 	g.Join(t, e)
+	t.Logf("the waiter got the lock in %d of 12 rounds", won)
 }
 
 // lockHammer: goroutines lock with random timeouts and cancels; at most

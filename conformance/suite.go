@@ -178,14 +178,5 @@ func must(t testing.TB, err error) {
 	}
 }
 
-// open calls an opener and fails the test on error.
-func open[T any](t testing.TB, v T, err error) T {
-	t.Helper()
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	return v
-}
-
 // name returns a distinct object name for the i-th object of a test.
 func name(kind string, i int) string { return fmt.Sprintf("%s-%d", kind, i) }
