@@ -5,7 +5,7 @@
 // It mirrors seed 002 (进程同步:进程锁), where two multiprocessing.Process
 // workers append ten lines each to file.txt, one taking the lock with a
 // "with lock:" statement and the other with lock.acquire() and a
-// try/finally lock.release(). Go has no "with" statement; [withLock] is its
+// try/finally lock.release(). Go has no "with" statement; withLock is its
 // equivalent (Lock, then a deferred Unlock that runs even when the body
 // fails), and the second worker spells out the same thing by hand.
 //
