@@ -5,8 +5,8 @@
 // It mirrors seed 002 (进程同步:进程锁), where two multiprocessing.Process
 // workers append ten lines each to file.txt, one taking the lock with a
 // "with lock:" statement and the other with lock.acquire() and a
-// try/finally lock.release(). Go has no "with" statement; withLock is its
-// equivalent (Lock, then a deferred Unlock that runs even when the body
+// try/finally lock.release(). Go has no "with" statement; latchkey.With is
+// its equivalent (Lock, then a deferred Unlock that runs even when the body
 // fails), and the second worker spells out the same thing by hand.
 //
 // Each line is written with its own write call, so without the lock the
@@ -113,19 +113,9 @@ func run(ctx context.Context, w io.Writer, path string, lines int) (err error) {
 	return nil
 }
 
-// withLock is Go's spelling of Python's "with lock:": it locks l, runs
-// body, and unlocks l however body ends. A failed Unlock is reported too.
-func withLock(ctx context.Context, l latchkey.Locker, body func() error) (err error) {
-	if _, err := l.Lock(ctx); err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, l.Unlock(ctx)) }()
-	return body()
-}
-
 // workerWith is the seed's worker_with: "with lock, open(f, 'a+') as fs".
 func workerWith(ctx context.Context, mu *local.Lock, path string, lines int) error {
-	return withLock(ctx, mu, func() error {
+	return latchkey.With(ctx, mu, func(latchkey.Fence) error {
 		return appendLines(path, lineWith, lines)
 	})
 }
