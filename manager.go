@@ -41,7 +41,8 @@ type Locks interface {
 	// free permits when it is created (value ≥ 0, else ErrInvalid).
 	Semaphore(ctx context.Context, name string, value int) (Semaphore, error)
 	// BoundedSemaphore opens the bounded [Semaphore] called name, which
-	// can never hold more than value permits.
+	// can never hold more than value permits. A name opened as a bounded
+	// and as an unbounded semaphore is ErrMismatch.
 	BoundedSemaphore(ctx context.Context, name string, value int) (Semaphore, error)
 }
 
@@ -83,7 +84,8 @@ type Numbers interface {
 	Value(ctx context.Context, name string) (Value[int64], error)
 	// FloatValue opens the floating-point [Value] called name, initially 0.
 	FloatValue(ctx context.Context, name string) (Value[float64], error)
-	// Array opens the integer [Array] called name, of length n (≥ 0).
+	// Array opens the integer [Array] called name, of length n (≥ 0, else
+	// ErrInvalid).
 	Array(ctx context.Context, name string, n int) (Array[int64], error)
 	// FloatArray opens the floating-point [Array] called name, of length n.
 	FloatArray(ctx context.Context, name string, n int) (Array[float64], error)

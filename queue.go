@@ -48,7 +48,8 @@ type SimpleQueue interface {
 	// Get blocks until an item is available or ctx is done, and removes and
 	// returns it. A cancelled Get takes no item.
 	Get(ctx context.Context) ([]byte, error)
-	// TryGet returns an item if one is available, ErrEmpty otherwise.
+	// TryGet returns an item if one is available, ErrEmpty otherwise (on a
+	// [Queue] that is shut down and empty, ErrShutDown).
 	TryGet(ctx context.Context) ([]byte, error)
 	// Len returns the number of items (a snapshot).
 	Len(ctx context.Context) (int, error)
@@ -85,8 +86,9 @@ type Queue interface {
 	Unfinished(ctx context.Context) (int, error)
 	// Shutdown makes later Puts fail with ErrShutDown and wakes blocked
 	// putters with it. Gets drain what is left, then fail with ErrShutDown;
-	// with immediate, the items are discarded at once (each counted done)
-	// and blocked getters and joiners are woken. It may be called again, and
-	// an immediate Shutdown may follow a plain one.
+	// with immediate, the items are discarded at once (each counted done),
+	// blocked getters are woken with ErrShutDown, and joiners return as soon
+	// as the items already taken are marked done, as in Python. It may be
+	// called again, and an immediate Shutdown may follow a plain one.
 	Shutdown(ctx context.Context, immediate bool) error
 }

@@ -1,0 +1,25 @@
+// Package server is the latchkey manager server: Python's
+// multiprocessing Manager rebuilt crash-safe, speaking the protocol of
+// docs/protocol.md over TCP and a Unix socket.
+//
+// # Design
+//
+// The core is a deterministic state machine (type machine): every object,
+// session, handle and waiter, with no goroutine, clock or I/O. One owner
+// goroutine applies inputs to it in arrival order (handshakes, requests,
+// cancels, dropped connections, lease expiry) and routes its outputs to
+// connections. Each connection has a reader goroutine and a writer
+// goroutine that writes every queued frame and then flushes once.
+//
+// # Sessions
+//
+// A session ends, releasing everything it held, on a client Goodbye, when
+// a Unix-socket connection closes, or when its lease runs out (a silent
+// connection, or a TCP connection that dropped and was not resumed within
+// the TTL). Ending a session releases its Lock, RLock and RWLock holds
+// and the semaphore permits it took and did not give back; drops its
+// waiters (no ghost waiters); breaks a barrier it waited on or whose
+// action it was running; and puts the queue items it took and did not
+// mark done back at the head of their queue. The next grant of a lock or
+// permit released this way reports latchkey.ErrOwnerDied with the grant.
+package server

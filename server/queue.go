@@ -1,0 +1,332 @@
+package server
+
+import (
+	"math"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/wire"
+)
+
+// queue is a Queue (Python's queue.Queue and JoinableQueue, with 3.13's
+// Shutdown). Blocked getters, putters and joiners are served in arrival
+// order; a TryPut or TryGet never overtakes a blocked call.
+//
+// Every item handed out by a Get is a *delivery*, numbered by the queue's
+// fence and remembered until a TaskDone retires it: a TaskDone retires
+// the calling session's oldest outstanding delivery, or, if it has none,
+// the oldest of all. When a session ends, its outstanding deliveries go
+// back to the head of the queue, in the order they first came out (after
+// an immediate Shutdown they are counted done instead). Items put back
+// may take the queue past its maxsize for a while.
+type queue struct {
+	baseObject
+	order      int64
+	maxSize    int
+	items      items
+	seq        uint64 // seq of the latest item put
+	fence      uint64 // fence of the latest delivery
+	unfinished int
+	shutdown   bool
+	immediate  bool
+	getters    waitList
+	putters    waitList
+	joiners    waitList
+	out        []delivery // outstanding deliveries, oldest first
+}
+
+// delivery is an item a session took and has not marked done.
+type delivery struct {
+	s  *session
+	it item
+}
+
+func newQueue(p []int64) (object, error) {
+	if p[0] < 0 || p[0] > 2 {
+		return nil, latchkey.Errorf(latchkey.KindInvalid, "server: unknown queue order %d", p[0])
+	}
+	size := max(p[1], 0)
+	if size > math.MaxInt32 {
+		size = math.MaxInt32
+	}
+	return &queue{order: p[0], maxSize: int(size), items: items{order: p[0]}}, nil
+}
+
+func (qu *queue) kind() wire.ObjectType { return wire.ObjectQueue }
+func (qu *queue) waiters() int          { return qu.getters.len() + qu.putters.len() + qu.joiners.len() }
+
+func (qu *queue) sameParams(_ *machine, _ *session, p []int64) error {
+	if len(p) != 2 || p[0] != qu.order || max(p[1], 0) != int64(qu.maxSize) {
+		return latchkey.Errorf(latchkey.KindMismatch, "server: queue exists with order %d and maxsize %d", qu.order, qu.maxSize)
+	}
+	return nil
+}
+
+func (qu *queue) full() bool { return qu.maxSize > 0 && qu.items.len() >= qu.maxSize }
+
+func (qu *queue) do(m *machine, h *handle, q *wire.Request) {
+	s := h.s
+	switch q.Op {
+	case wire.OpQueuePut, wire.OpQueueTryPut:
+		if !argc(m, s, q, 0, 1) {
+			return
+		}
+		switch {
+		case qu.shutdown:
+			m.fail(s, q.ID, latchkey.ErrShutDown)
+		case qu.putters.len() == 0 && !qu.full():
+			qu.enter(m, q.Bytes[0])
+			m.reply(s, q.ID, nil, nil)
+		case q.Op == wire.OpQueueTryPut:
+			m.fail(s, q.ID, latchkey.ErrFull)
+		default:
+			m.wait(h, q, &qu.putters).item = q.Bytes[0]
+		}
+	case wire.OpQueueGet, wire.OpQueueTryGet:
+		if !argc(m, s, q, 0, 0) {
+			return
+		}
+		switch {
+		case qu.items.len() > 0:
+			x := qu.items.take()
+			if !m.fitsBytes(s, x.val) {
+				qu.items.putBack([]item{x})
+				m.fail(s, q.ID, latchkey.Errorf(latchkey.KindOutOfRange, "server: the item of %d bytes does not fit the client's frame limit", len(x.val)))
+				return
+			}
+			m.reply(s, q.ID, qu.deliver(s, x), [][]byte{x.val})
+			qu.settle(m)
+		case qu.shutdown:
+			m.fail(s, q.ID, latchkey.ErrShutDown)
+		case q.Op == wire.OpQueueTryGet:
+			m.fail(s, q.ID, latchkey.ErrEmpty)
+		default:
+			m.wait(h, q, &qu.getters)
+		}
+	case wire.OpQueueLen:
+		if argc(m, s, q, 0, 0) {
+			m.reply(s, q.ID, []int64{int64(qu.items.len())}, nil)
+		}
+	case wire.OpQueueUnfinished:
+		if argc(m, s, q, 0, 0) {
+			m.reply(s, q.ID, []int64{int64(qu.unfinished)}, nil)
+		}
+	case wire.OpQueueTaskDone:
+		if !argc(m, s, q, 0, 0) {
+			return
+		}
+		if qu.unfinished == 0 {
+			m.fail(s, q.ID, latchkey.ErrTaskDone)
+			return
+		}
+		qu.unfinished--
+		qu.retire(s)
+		qu.wakeJoiners(m)
+		m.reply(s, q.ID, nil, nil)
+	case wire.OpQueueJoin:
+		if !argc(m, s, q, 0, 0) {
+			return
+		}
+		if qu.unfinished == 0 {
+			m.reply(s, q.ID, nil, nil)
+			return
+		}
+		m.wait(h, q, &qu.joiners)
+	case wire.OpQueueShutdown:
+		if !argc(m, s, q, 1, 0) {
+			return
+		}
+		qu.doShutdown(m, q.Ints[0] == 1)
+		m.reply(s, q.ID, nil, nil)
+	default:
+		m.invalidOp(s, q)
+	}
+}
+
+// deliver records x as delivered to s and returns the response ints.
+func (qu *queue) deliver(s *session, x item) []int64 {
+	qu.fence++
+	qu.out = append(qu.out, delivery{s: s, it: x})
+	return []int64{int64(qu.fence)}
+}
+
+// retire forgets one outstanding delivery after a TaskDone by s.
+func (qu *queue) retire(s *session) {
+	if len(qu.out) == 0 {
+		return
+	}
+	i := 0
+	for j, d := range qu.out {
+		if d.s == s {
+			i = j
+			break
+		}
+	}
+	qu.out = append(qu.out[:i], qu.out[i+1:]...)
+}
+
+// enter adds a new item and serves waiting getters.
+func (qu *queue) enter(m *machine, v []byte) {
+	qu.seq++
+	qu.unfinished++
+	qu.items.push(item{seq: qu.seq, val: v})
+	qu.settle(m)
+}
+
+// settle hands items to waiting getters and room to waiting putters.
+func (qu *queue) settle(m *machine) {
+	for {
+		for qu.getters.len() > 0 && qu.items.len() > 0 {
+			w := qu.getters.pop()
+			x := qu.items.take()
+			if !m.fitsBytes(w.s, x.val) {
+				qu.items.putBack([]item{x})
+				m.grantErr(w, latchkey.Errorf(latchkey.KindOutOfRange, "server: the item of %d bytes does not fit the client's frame limit", len(x.val)))
+				continue
+			}
+			m.grantOK(w, qu.deliver(w.s, x), [][]byte{x.val})
+		}
+		if qu.putters.len() == 0 || qu.full() {
+			return
+		}
+		w := qu.putters.pop()
+		qu.seq++
+		qu.unfinished++
+		qu.items.push(item{seq: qu.seq, val: w.item})
+		m.grantOK(w, nil, nil)
+	}
+}
+
+func (qu *queue) wakeJoiners(m *machine) {
+	if qu.unfinished > 0 {
+		return
+	}
+	for _, w := range qu.joiners.drain() {
+		m.grantOK(w, nil, nil)
+	}
+}
+
+func (qu *queue) doShutdown(m *machine, immediate bool) {
+	qu.shutdown = true
+	if immediate {
+		qu.immediate = true
+		qu.unfinished = max(qu.unfinished-qu.items.len(), 0)
+		qu.items.clear()
+		if over := len(qu.out) - qu.unfinished; over > 0 {
+			qu.out = qu.out[over:]
+		}
+		qu.wakeJoiners(m)
+	}
+	for _, w := range qu.putters.drain() {
+		m.grantErr(w, latchkey.ErrShutDown)
+	}
+	if qu.items.len() == 0 {
+		for _, w := range qu.getters.drain() {
+			m.grantErr(w, latchkey.ErrShutDown)
+		}
+	}
+}
+
+func (qu *queue) endSession(m *machine, s *session) {
+	var back []item
+	kept := qu.out[:0]
+	for _, d := range qu.out {
+		if d.s == s {
+			back = append(back, d.it)
+		} else {
+			kept = append(kept, d)
+		}
+	}
+	clear(qu.out[len(kept):])
+	qu.out = kept
+	if len(back) == 0 {
+		return
+	}
+	if qu.immediate {
+		qu.unfinished = max(qu.unfinished-len(back), 0)
+		qu.wakeJoiners(m)
+		return
+	}
+	qu.items.putBack(back)
+	qu.settle(m)
+}
+
+func (qu *queue) cancel(m *machine, w *waiter)              { m.cancelSimple(w) }
+func (qu *queue) abandon(m *machine, w *waiter, reply bool) { m.abandonSimple(w, reply) }
+
+// simpleQueue is a SimpleQueue: unbounded FIFO, no task tracking. An item
+// answered to a detached session that then ends goes back to the head.
+type simpleQueue struct {
+	baseObject
+	items   items
+	seq     uint64
+	fence   uint64
+	getters waitList
+}
+
+func (sq *simpleQueue) kind() wire.ObjectType { return wire.ObjectSimpleQueue }
+func (sq *simpleQueue) waiters() int          { return sq.getters.len() }
+
+func (sq *simpleQueue) do(m *machine, h *handle, q *wire.Request) {
+	s := h.s
+	switch q.Op {
+	case wire.OpSimpleQueuePut:
+		if !argc(m, s, q, 0, 1) {
+			return
+		}
+		sq.seq++
+		sq.items.push(item{seq: sq.seq, val: q.Bytes[0]})
+		sq.serve(m)
+		m.reply(s, q.ID, nil, nil)
+	case wire.OpSimpleQueueGet, wire.OpSimpleQueueTryGet:
+		if !argc(m, s, q, 0, 0) {
+			return
+		}
+		switch {
+		case sq.items.len() > 0:
+			x := sq.items.take()
+			if !m.fitsBytes(s, x.val) {
+				sq.items.putBack([]item{x})
+				m.fail(s, q.ID, latchkey.Errorf(latchkey.KindOutOfRange, "server: the item of %d bytes does not fit the client's frame limit", len(x.val)))
+				return
+			}
+			sq.fence++
+			m.replyUndo(s, q.ID, []int64{int64(sq.fence)}, [][]byte{x.val}, sq.undo(x))
+		case q.Op == wire.OpSimpleQueueTryGet:
+			m.fail(s, q.ID, latchkey.ErrEmpty)
+		default:
+			m.wait(h, q, &sq.getters)
+		}
+	case wire.OpSimpleQueueLen:
+		if argc(m, s, q, 0, 0) {
+			m.reply(s, q.ID, []int64{int64(sq.items.len())}, nil)
+		}
+	default:
+		m.invalidOp(s, q)
+	}
+}
+
+// undo returns a function that puts x back at the head.
+func (sq *simpleQueue) undo(x item) func(*machine) {
+	return func(m *machine) {
+		sq.items.putBack([]item{x})
+		sq.serve(m)
+	}
+}
+
+func (sq *simpleQueue) serve(m *machine) {
+	for sq.getters.len() > 0 && sq.items.len() > 0 {
+		w := sq.getters.pop()
+		x := sq.items.take()
+		if !m.fitsBytes(w.s, x.val) {
+			sq.items.putBack([]item{x})
+			m.grantErr(w, latchkey.Errorf(latchkey.KindOutOfRange, "server: the item of %d bytes does not fit the client's frame limit", len(x.val)))
+			continue
+		}
+		sq.fence++
+		m.finish(w)
+		m.replyUndo(w.s, w.id, []int64{int64(sq.fence)}, [][]byte{x.val}, sq.undo(x))
+	}
+}
+
+func (sq *simpleQueue) cancel(m *machine, w *waiter)              { m.cancelSimple(w) }
+func (sq *simpleQueue) abandon(m *machine, w *waiter, reply bool) { m.abandonSimple(w, reply) }

@@ -1,0 +1,289 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/wire"
+)
+
+// Version is the server's software version, sent in the Welcome.
+const Version = "0.1.0"
+
+// ErrServerClosed is returned by [Server.Serve] after [Server.Close].
+var ErrServerClosed = errors.New("server: closed")
+
+// Server is the latchkey manager server: it listens on TCP and a Unix
+// socket, speaks the protocol of docs/protocol.md, and applies every
+// request to one deterministic state machine owned by one goroutine.
+//
+// Blocking requests never block a goroutine of the server: they are
+// waiters inside the machine, answered when granted, cancelled or dropped
+// with their session. A session whose client closes its connection with a
+// Goodbye, or over the Unix socket, ends at once and releases everything
+// it held; a TCP connection that drops without a Goodbye leaves its
+// session detached for its TTL, so that the client can resume it.
+//
+// A Server is safe for concurrent use. Serve runs it; Close stops it and
+// returns after every goroutine of the server has exited.
+type Server struct {
+	cfg Config
+	log *slog.Logger
+
+	tcp, unix net.Listener // nil when disabled
+
+	cmds     chan command  // to the owner goroutine
+	shutdown chan struct{} // closed by Close
+	once     sync.Once
+	done     chan struct{} // closed when Serve has finished
+	served   chan struct{} // closed when Serve starts
+
+	mu    sync.Mutex         // guards conns
+	conns map[*conn]struct{} // live connections
+	wg    sync.WaitGroup     // every goroutine but the owner
+}
+
+// New returns a server for cfg (nil means [DefaultConfig]) with its
+// listeners open, so that [Server.Addr] is known before Serve.
+func New(cfg *Config) (*Server, error) {
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	c := *cfg
+	c.fill()
+	s := &Server{
+		cfg: c, log: c.Logger, cmds: make(chan command, 256),
+		shutdown: make(chan struct{}), done: make(chan struct{}), served: make(chan struct{}),
+		conns: make(map[*conn]struct{}),
+	}
+	if c.Addr != Disabled {
+		ln, err := net.Listen("tcp", c.Addr)
+		if err != nil {
+			return nil, fmt.Errorf("server: %w", err)
+		}
+		s.tcp = ln
+	}
+	if c.SocketPath != Disabled {
+		ln, err := listenUnix(c.SocketPath)
+		if err != nil {
+			if s.tcp != nil {
+				s.tcp.Close()
+			}
+			return nil, err
+		}
+		s.unix = ln
+	}
+	return s, nil
+}
+
+// listenUnix listens on path, creating its directory and removing a stale
+// socket that no server answers on.
+func listenUnix(path string) (net.Listener, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	if _, err := os.Stat(path); err == nil {
+		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+			c.Close()
+			return nil, fmt.Errorf("server: a server is already listening on %s", path)
+		}
+		os.Remove(path)
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	return ln, nil
+}
+
+// Addr returns the TCP listener's address, or nil if TCP is disabled.
+func (s *Server) Addr() net.Addr {
+	if s.tcp == nil {
+		return nil
+	}
+	return s.tcp.Addr()
+}
+
+// SocketPath returns the Unix socket's path, or "" if it is disabled.
+func (s *Server) SocketPath() string {
+	if s.unix == nil {
+		return ""
+	}
+	return s.cfg.SocketPath
+}
+
+// Close stops the server: it closes the listeners, says Goodbye (reason
+// shutdown) to every client and, if Serve is running, waits for it to
+// return. It is idempotent.
+func (s *Server) Close() error {
+	s.once.Do(func() {
+		close(s.shutdown)
+		if s.tcp != nil {
+			s.tcp.Close()
+		}
+		if s.unix != nil {
+			s.unix.Close()
+		}
+	})
+	select {
+	case <-s.served:
+		<-s.done
+	default:
+	}
+	return nil
+}
+
+// Serve accepts connections and serves them until ctx is done or Close is
+// called. It returns nil after ctx is done, [ErrServerClosed] after
+// Close, once every goroutine it started has exited. It may be called
+// once.
+func (s *Server) Serve(ctx context.Context) error {
+	select {
+	case <-s.shutdown:
+		return ErrServerClosed
+	case <-s.served:
+		return errors.New("server: Serve called twice")
+	default:
+	}
+	close(s.served)
+	defer close(s.done)
+	own := newOwner(s)
+	ownerDone := make(chan struct{})
+	go func() {
+		defer close(ownerDone)
+		own.run()
+	}()
+	for _, ln := range []net.Listener{s.tcp, s.unix} {
+		if ln != nil {
+			s.wg.Add(1)
+			go s.accept(ln, ln == s.unix)
+		}
+	}
+	var err error
+	select {
+	case <-ctx.Done():
+	case <-s.shutdown:
+		err = ErrServerClosed
+	}
+	s.once.Do(func() {
+		close(s.shutdown)
+		if s.tcp != nil {
+			s.tcp.Close()
+		}
+		if s.unix != nil {
+			s.unix.Close()
+		}
+	})
+	<-ownerDone // it queued a Goodbye for every session's connection
+	// Connections still in their handshake are closed now; the others
+	// close after writing their Goodbye, or after a grace period.
+	s.closeConns(func(c *conn) bool { return !c.ready.Load() })
+	waited := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(waited)
+	}()
+	grace := time.NewTimer(time.Second)
+	defer grace.Stop()
+	select {
+	case <-waited:
+	case <-grace.C:
+		s.closeConns(func(*conn) bool { return true })
+		<-waited
+	}
+	return err
+}
+
+// accept accepts connections on ln until it is closed.
+func (s *Server) accept(ln net.Listener, unix bool) {
+	defer s.wg.Done()
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			select {
+			case <-s.shutdown:
+				return
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			s.log.Error("accept failed", "err", err)
+			return
+		}
+		c := newConn(s, nc, unix)
+		s.mu.Lock()
+		select {
+		case <-s.shutdown:
+			s.mu.Unlock()
+			nc.Close()
+			continue
+		default:
+		}
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			c.serve()
+			s.mu.Lock()
+			delete(s.conns, c)
+			s.mu.Unlock()
+		}()
+	}
+}
+
+// closeConns closes the connections for which pick is true.
+func (s *Server) closeConns(pick func(*conn) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		if pick(c) {
+			c.nc.Close()
+		}
+	}
+}
+
+// send delivers cmd to the owner, or reports false if the server stopped.
+func (s *Server) send(cmd command) bool {
+	select {
+	case s.cmds <- cmd:
+		return true
+	case <-s.shutdown:
+		return false
+	}
+}
+
+// newToken returns a fresh session token.
+func newToken() []byte {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return b
+}
+
+func tokenEqual(a, b []byte) bool {
+	return len(a) == len(b) && subtle.ConstantTimeCompare(a, b) == 1
+}
+
+// clampTTL returns the lease to grant for a Hello asking for ttl.
+func (s *Server) clampTTL(ttl time.Duration) time.Duration {
+	if ttl == 0 {
+		return s.cfg.TTL
+	}
+	return min(max(ttl, s.cfg.MinTTL), s.cfg.MaxTTL)
+}
+
+var _ = wire.Version
