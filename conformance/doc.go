@@ -121,7 +121,7 @@
 //	Array/SyncManagerArray                TestSyncManagerTypes.test_array
 //
 // Queue tests marked _* run once per order (_FIFO, _LIFO, _Priority). The
-//	other tests are our own: FIFO fairness of every waiter queue, Try forms
+// other tests are our own: FIFO fairness of every waiter queue, Try forms
 // never overtaking a waiter, fencing tokens, cancellation leaving no ghost
 // waiter and no half-acquired lock or lost item (including a cancel racing
 // a grant), hammer tests with random cancellation (seed printed; replay
