@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
-	"github.com/latchkey/latchkey/internal/wire"
 	"github.com/latchkey/latchkey/client"
+	"github.com/latchkey/latchkey/internal/wire"
 )
 
 // dial connects a client to s and returns it with the server side of its

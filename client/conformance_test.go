@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/latchkey/latchkey"
-	"github.com/latchkey/latchkey/conformance"
 	"github.com/latchkey/latchkey/client"
+	"github.com/latchkey/latchkey/conformance"
 	"github.com/latchkey/latchkey/server"
 )
 

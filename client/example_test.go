@@ -6,8 +6,8 @@ import (
 	"os"
 
 	"github.com/latchkey/latchkey"
-	"github.com/latchkey/latchkey/server"
 	"github.com/latchkey/latchkey/client"
+	"github.com/latchkey/latchkey/server"
 )
 
 func ExampleDial() {
