@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/itemq"
 	"github.com/latchkey/latchkey/internal/waitq"
 )
 
@@ -64,14 +65,19 @@ var _ latchkey.Queue = (*Queue)(nil)
 // Empty, Full, ShutDown and ValueError. Because a Get cancelled at the
 // moment of a hand-off puts its item back, a bounded queue may briefly hold
 // more than MaxSize items (one more per such Get) until the next Get.
+// queueSlot is what a blocked Get or Put waits with: the item it was given
+// or is putting, and the error it is woken with (ErrShutDown), if any.
+type queueSlot struct {
+	item itemq.Item
+	err  error
+}
+
 type Queue struct {
 	_ noCopy
 
 	mu         sync.Mutex             // guards every field below
-	order      latchkey.Order         // FIFO, LIFO or Priority
 	maxSize    int                    // bound on the items; 0 for none
-	ring       queueRing              // the items of a FIFO or LIFO queue
-	heap       queueHeap              // the items of a Priority queue
+	items      itemq.Store            // the stored items, in q's order
 	seq        uint64                 // seq of the latest item put
 	unfinished int                    // tasks put and not yet done
 	shutdown   bool                   // Shutdown was called
@@ -90,13 +96,13 @@ func NewQueue(opts latchkey.QueueOptions) (*Queue, error) {
 	default:
 		return nil, latchkey.Errorf(latchkey.KindInvalid, "local: unknown queue order %d", opts.Order)
 	}
-	return &Queue{order: opts.Order, maxSize: max(opts.MaxSize, 0)}, nil
+	return &Queue{items: itemq.New(opts.Order), maxSize: max(opts.MaxSize, 0)}, nil
 }
 
 // Options returns the queue's options, normalized: MaxSize is 0 for an
 // unbounded queue.
 func (q *Queue) Options() latchkey.QueueOptions {
-	return latchkey.QueueOptions{Order: q.order, MaxSize: q.maxSize}
+	return latchkey.QueueOptions{Order: q.items.Order(), MaxSize: q.maxSize}
 }
 
 // Cap returns the queue's MaxSize, 0 for an unbounded queue.
@@ -121,7 +127,7 @@ func (q *Queue) Put(ctx context.Context, v []byte) error {
 		q.mu.Unlock()
 		return nil
 	}
-	w := q.putters.Push(queueSlot{item: queueItem{val: v}})
+	w := q.putters.Push(queueSlot{item: itemq.Item{Val: v}})
 	q.mu.Unlock()
 	happened := false
 	err := waitq.Await(ctx, &q.mu, &q.putters, w, func(w *waitq.Waiter[queueSlot]) {
@@ -164,10 +170,10 @@ func (q *Queue) Get(ctx context.Context) ([]byte, error) {
 	}
 	q.mu.Lock()
 	if q.size() > 0 {
-		it := q.take()
+		it := q.items.Take()
 		q.settle()
 		q.mu.Unlock()
-		return it.val, nil
+		return it.Val, nil
 	}
 	if q.shutdown {
 		q.mu.Unlock()
@@ -178,7 +184,7 @@ func (q *Queue) Get(ctx context.Context) ([]byte, error) {
 	if err := waitq.Await(ctx, &q.mu, &q.getters, w, q.unget, nil); err != nil {
 		return nil, err
 	}
-	return w.Val.item.val, w.Val.err
+	return w.Val.item.Val, w.Val.err
 }
 
 // TryGet removes and returns the next item if there is one, and returns
@@ -188,9 +194,9 @@ func (q *Queue) TryGet(context.Context) ([]byte, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.size() > 0 {
-		it := q.take()
+		it := q.items.Take()
 		q.settle()
-		return it.val, nil
+		return it.Val, nil
 	}
 	if q.shutdown {
 		return nil, latchkey.ErrShutDown
@@ -258,8 +264,7 @@ func (q *Queue) Shutdown(_ context.Context, immediate bool) error {
 	if immediate {
 		q.immediate = true
 		q.unfinished = max(q.unfinished-q.size(), 0)
-		q.ring.clear()
-		q.heap.clear()
+		q.items.Clear()
 		q.wakeJoiners()
 	}
 	for w := range q.putters.All() {
@@ -284,44 +289,25 @@ func (q *Queue) Waiters() int {
 }
 
 // size returns the number of items. Call with mu held.
-func (q *Queue) size() int {
-	if q.order == latchkey.Priority {
-		return len(q.heap)
-	}
-	return q.ring.len()
-}
+func (q *Queue) size() int { return q.items.Len() }
 
 // full reports whether a Put must wait for room. Call with mu held.
 func (q *Queue) full() bool { return q.maxSize > 0 && q.size() >= q.maxSize }
-
-// take removes and returns the next item, which must exist. Call with mu
-// held.
-func (q *Queue) take() queueItem {
-	switch q.order {
-	case latchkey.LIFO:
-		return q.ring.popBack()
-	case latchkey.Priority:
-		return q.heap.pop()
-	}
-	return q.ring.popFront()
-}
 
 // enter numbers a newly put item, counts its task and hands it to the
 // first blocked Get or stores it. It returns the item's seq. Call with mu
 // held.
 func (q *Queue) enter(v []byte) uint64 {
 	q.seq++
-	it := queueItem{seq: q.seq, val: v}
+	it := itemq.Item{Seq: q.seq, Val: v}
 	q.unfinished++
 	if w := q.getters.Front(); w != nil {
 		w.Val.item = it
 		q.getters.Grant(w)
-	} else if q.order == latchkey.Priority {
-		q.heap.push(it)
 	} else {
-		q.ring.pushBack(it)
+		q.items.Push(it)
 	}
-	return it.seq
+	return it.Seq
 }
 
 // settle restores the queue's invariants after items came back or room
@@ -330,12 +316,12 @@ func (q *Queue) enter(v []byte) uint64 {
 func (q *Queue) settle() {
 	for q.getters.Len() > 0 && q.size() > 0 {
 		w := q.getters.Front()
-		w.Val.item = q.take()
+		w.Val.item = q.items.Take()
 		q.getters.Grant(w)
 	}
 	for q.putters.Len() > 0 && !q.full() {
 		w := q.putters.Front()
-		w.Val.item.seq = q.enter(w.Val.item.val)
+		w.Val.item.Seq = q.enter(w.Val.item.Val)
 		q.putters.Grant(w)
 	}
 }
@@ -358,7 +344,7 @@ func (q *Queue) wakeJoiners() {
 func (q *Queue) unget(w *waitq.Waiter[queueSlot]) {
 	it := w.Val.item
 	w.Val = queueSlot{}
-	if it.seq == 0 {
+	if it.Seq == 0 {
 		return // woken by Shutdown: nothing to give back
 	}
 	if q.immediate {
@@ -366,11 +352,7 @@ func (q *Queue) unget(w *waitq.Waiter[queueSlot]) {
 		q.wakeJoiners()
 		return
 	}
-	if q.order == latchkey.Priority {
-		q.heap.push(it)
-	} else {
-		q.ring.insert(it)
-	}
+	q.items.Insert(it)
 	q.settle()
 }
 
@@ -382,13 +364,7 @@ func (q *Queue) unput(w *waitq.Waiter[queueSlot]) bool {
 	if w.Val.err != nil {
 		return false // woken by Shutdown: nothing was put
 	}
-	var removed bool
-	if q.order == latchkey.Priority {
-		removed = q.heap.remove(w.Val.item.seq)
-	} else {
-		removed = q.ring.remove(w.Val.item.seq)
-	}
-	if !removed {
+	if !q.items.Remove(w.Val.item.Seq) {
 		return true
 	}
 	q.unfinished--

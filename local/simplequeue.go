@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/itemq"
 	"github.com/latchkey/latchkey/internal/waitq"
 )
 
@@ -38,7 +39,7 @@ type SimpleQueue struct {
 	_ noCopy
 
 	mu      sync.Mutex             // guards items, seq and getters
-	items   queueRing              // the items, oldest first
+	items   itemq.Store            // the items, oldest first (FIFO)
 	seq     uint64                 // seq of the latest item put
 	getters waitq.Queue[queueSlot] // blocked Gets; the queue is empty
 }
@@ -50,13 +51,13 @@ func (q *SimpleQueue) Put(_ context.Context, v []byte) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.seq++
-	it := queueItem{seq: q.seq, val: v}
+	it := itemq.Item{Seq: q.seq, Val: v}
 	if w := q.getters.Front(); w != nil {
 		w.Val.item = it
 		q.getters.Grant(w)
 		return nil
 	}
-	q.items.pushBack(it)
+	q.items.Push(it)
 	return nil
 }
 
@@ -67,17 +68,17 @@ func (q *SimpleQueue) Get(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}
 	q.mu.Lock()
-	if q.items.len() > 0 {
-		it := q.items.popFront()
+	if q.items.Len() > 0 {
+		it := q.items.Take()
 		q.mu.Unlock()
-		return it.val, nil
+		return it.Val, nil
 	}
 	w := q.getters.Push(queueSlot{})
 	q.mu.Unlock()
 	if err := waitq.Await(ctx, &q.mu, &q.getters, w, q.unget, nil); err != nil {
 		return nil, err
 	}
-	return w.Val.item.val, nil
+	return w.Val.item.Val, nil
 }
 
 // TryGet removes and returns the oldest item if there is one, and returns
@@ -85,17 +86,17 @@ func (q *SimpleQueue) Get(ctx context.Context) ([]byte, error) {
 func (q *SimpleQueue) TryGet(context.Context) ([]byte, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.items.len() == 0 {
+	if q.items.Len() == 0 {
 		return nil, latchkey.ErrEmpty
 	}
-	return q.items.popFront().val, nil
+	return q.items.Take().Val, nil
 }
 
 // Len returns the number of items in the queue (a snapshot).
 func (q *SimpleQueue) Len(context.Context) (int, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.items.len(), nil
+	return q.items.Len(), nil
 }
 
 // Waiters returns the number of Get calls blocked on the queue.
@@ -111,10 +112,10 @@ func (q *SimpleQueue) Waiters() int {
 func (q *SimpleQueue) unget(w *waitq.Waiter[queueSlot]) {
 	it := w.Val.item
 	w.Val = queueSlot{}
-	q.items.insert(it)
-	for q.getters.Len() > 0 && q.items.len() > 0 {
+	q.items.Insert(it)
+	for q.getters.Len() > 0 && q.items.Len() > 0 {
 		g := q.getters.Front()
-		g.Val.item = q.items.popFront()
+		g.Val.item = q.items.Take()
 		q.getters.Grant(g)
 	}
 }

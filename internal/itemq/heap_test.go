@@ -1,4 +1,4 @@
-package local
+package itemq
 
 import (
 	"bytes"
@@ -8,20 +8,20 @@ import (
 	"testing"
 )
 
-// TestQueueHeapModel checks queueHeap against a sorted slice: pop returns
+// TestQueueHeapModel checks minHeap against a sorted slice: pop returns
 // the smallest bytes, ties in seq order, and remove by seq keeps the heap
 // valid, across growth past shrinkAbove and shrinking.
 func TestQueueHeapModel(t *testing.T) {
-	order := func(a, b queueItem) int {
-		if c := bytes.Compare(a.val, b.val); c != 0 {
+	order := func(a, b Item) int {
+		if c := bytes.Compare(a.Val, b.Val); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.seq, b.seq)
+		return cmp.Compare(a.Seq, b.Seq)
 	}
 	for seed := range uint64(3) {
 		r := rand.New(rand.NewPCG(seed, 0))
-		var h queueHeap
-		var model []queueItem // sorted by order
+		var h minHeap
+		var model []Item // sorted by order
 		var seq uint64
 		maxCap := 0
 		for i := range 16000 {
@@ -33,20 +33,20 @@ func TestQueueHeapModel(t *testing.T) {
 			switch op := r.IntN(10); {
 			case op < pushBelow:
 				seq++
-				it := queueItem{seq: seq, val: []byte{byte(r.IntN(8))}}
+				it := Item{Seq: seq, Val: []byte{byte(r.IntN(8))}}
 				h.push(it)
 				j, _ := slices.BinarySearchFunc(model, it, order)
 				model = slices.Insert(model, j, it)
 			case op < 9 && len(model) > 0:
 				it := h.pop()
-				if it.seq != model[0].seq {
-					t.Fatalf("seed %d op %d: pop = %d %q, want %d %q", seed, i, it.seq, it.val, model[0].seq, model[0].val)
+				if it.Seq != model[0].Seq {
+					t.Fatalf("seed %d op %d: pop = %d %q, want %d %q", seed, i, it.Seq, it.Val, model[0].Seq, model[0].Val)
 				}
 				model = model[1:]
 			case op == 9 && len(model) > 0:
 				k := r.IntN(len(model))
-				if !h.remove(model[k].seq) {
-					t.Fatalf("seed %d op %d: remove(%d) = false", seed, i, model[k].seq)
+				if !h.remove(model[k].Seq) {
+					t.Fatalf("seed %d op %d: remove(%d) = false", seed, i, model[k].Seq)
 				}
 				model = slices.Delete(model, k, k+1)
 				if h.remove(seq + 1) {

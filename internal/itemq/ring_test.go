@@ -1,4 +1,4 @@
-package local
+package itemq
 
 import (
 	"math/rand/v2"
@@ -6,13 +6,13 @@ import (
 	"testing"
 )
 
-// TestQueueRingModel checks queueRing against a plain slice kept in seq
+// TestQueueRingModel checks ring against a plain slice kept in seq
 // order, through pushes, pops at both ends, sorted inserts and removals,
 // across growth, wrap-around and shrinking.
 func TestQueueRingModel(t *testing.T) {
 	for seed := range uint64(3) {
 		r := rand.New(rand.NewPCG(seed, 0))
-		var ring queueRing
+		var ring ring
 		var model []uint64
 		var seq uint64
 		var spare []uint64 // seqs taken out, to insert back
@@ -28,27 +28,27 @@ func TestQueueRingModel(t *testing.T) {
 			switch op := r.IntN(10); {
 			case op < pushBelow:
 				seq++
-				ring.pushBack(queueItem{seq: seq})
+				ring.pushBack(Item{Seq: seq})
 				model = append(model, seq)
 			case op < 7 && op%2 == 0 && len(model) > 0:
 				it := ring.popFront()
-				if it.seq != model[0] {
-					t.Fatalf("seed %d op %d: popFront = %d, want %d", seed, i, it.seq, model[0])
+				if it.Seq != model[0] {
+					t.Fatalf("seed %d op %d: popFront = %d, want %d", seed, i, it.Seq, model[0])
 				}
 				spare = append(spare, model[0])
 				model = model[1:]
 			case op < 7 && len(model) > 0:
 				it := ring.popBack()
-				if want := model[len(model)-1]; it.seq != want {
-					t.Fatalf("seed %d op %d: popBack = %d, want %d", seed, i, it.seq, want)
+				if want := model[len(model)-1]; it.Seq != want {
+					t.Fatalf("seed %d op %d: popBack = %d, want %d", seed, i, it.Seq, want)
 				}
-				spare = append(spare, it.seq)
+				spare = append(spare, it.Seq)
 				model = model[:len(model)-1]
 			case (op == 7 || op == 8) && len(spare) > 0:
 				k := r.IntN(len(spare))
 				s := spare[k]
 				spare = slices.Delete(spare, k, k+1)
-				ring.insert(queueItem{seq: s})
+				ring.insert(Item{Seq: s})
 				j, _ := slices.BinarySearch(model, s)
 				model = slices.Insert(model, j, s)
 			case op == 9 && len(model) > 0:
@@ -70,7 +70,7 @@ func TestQueueRingModel(t *testing.T) {
 			}
 			if i%101 == 0 || ring.n < 8 {
 				for j, s := range model {
-					if got := ring.at(j).seq; got != s {
+					if got := ring.at(j).Seq; got != s {
 						t.Fatalf("seed %d op %d: item %d = %d, want %d", seed, i, j, got, s)
 					}
 				}
