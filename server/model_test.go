@@ -67,8 +67,8 @@ func runRandom(t *testing.T, seed uint64, steps int) {
 		t.Fatalf("semaphore value %d, want %d", s.value, s.initial)
 	}
 	q := x.m.objects["q"].(*queue)
-	if len(q.out) != 0 || q.items.len() != x.puts-x.retired {
-		t.Fatalf("queue: %d items, %d out; %d put, %d retired", q.items.len(), len(q.out), x.puts, x.retired)
+	if len(q.out) != 0 || q.items.Len() != x.puts-x.retired {
+		t.Fatalf("queue: %d items, %d out; %d put, %d retired", q.items.Len(), len(q.out), x.puts, x.retired)
 	}
 }
 
@@ -224,24 +224,24 @@ func (x *rnd) check() {
 	}
 	// Queue: no duplicated or lost item; deliveries never exceed unfinished.
 	seen := map[string]bool{}
-	for _, it := range qu.items.all() {
-		if seen[string(it.val)] {
-			t.Fatalf("queue: item %q twice", it.val)
+	for _, it := range qu.items.All() {
+		if seen[string(it.Val)] {
+			t.Fatalf("queue: item %q twice", it.Val)
 		}
-		seen[string(it.val)] = true
+		seen[string(it.Val)] = true
 	}
 	for _, d := range qu.out {
-		if seen[string(d.it.val)] {
-			t.Fatalf("queue: item %q twice", d.it.val)
+		if seen[string(d.it.Val)] {
+			t.Fatalf("queue: item %q twice", d.it.Val)
 		}
-		seen[string(d.it.val)] = true
+		seen[string(d.it.Val)] = true
 		if m.sessions[d.s.id] != d.s {
 			t.Fatalf("queue: delivery to dead session %d", d.s.id)
 		}
 	}
 	x.puts = int(qu.seq)
-	if qu.unfinished > qu.items.len()+len(qu.out) || qu.items.len()+len(qu.out)+x.retired != x.puts {
-		t.Fatalf("queue: unfinished %d, items %d, out %d, retired %d, put %d", qu.unfinished, qu.items.len(), len(qu.out), x.retired, x.puts)
+	if qu.unfinished > qu.items.Len()+len(qu.out) || qu.items.Len()+len(qu.out)+x.retired != x.puts {
+		t.Fatalf("queue: unfinished %d, items %d, out %d, retired %d, put %d", qu.unfinished, qu.items.Len(), len(qu.out), x.retired, x.puts)
 	}
 	// Fences grow.
 	for name, f := range map[string]uint64{"l": l.fence, "r": r.fence, "s": sm.fence, "rw": rw.fence, "q": qu.fence} {

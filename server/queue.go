@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/itemq"
 	"github.com/latchkey/latchkey/internal/wire"
 )
 
@@ -20,9 +21,8 @@ import (
 // may take the queue past its maxsize for a while.
 type queue struct {
 	baseObject
-	order      int64
 	maxSize    int
-	items      items
+	items      itemq.Store
 	seq        uint64 // seq of the latest item put
 	fence      uint64 // fence of the latest delivery
 	unfinished int
@@ -37,7 +37,7 @@ type queue struct {
 // delivery is an item a session took and has not marked done.
 type delivery struct {
 	s  *session
-	it item
+	it itemq.Item
 }
 
 func newQueue(p []int64) (object, error) {
@@ -48,20 +48,20 @@ func newQueue(p []int64) (object, error) {
 	if size > math.MaxInt32 {
 		size = math.MaxInt32
 	}
-	return &queue{order: p[0], maxSize: int(size), items: items{order: p[0]}}, nil
+	return &queue{maxSize: int(size), items: itemq.New(latchkey.Order(p[0]))}, nil
 }
 
 func (qu *queue) kind() wire.ObjectType { return wire.ObjectQueue }
 func (qu *queue) waiters() int          { return qu.getters.len() + qu.putters.len() + qu.joiners.len() }
 
 func (qu *queue) sameParams(_ *machine, _ *session, p []int64) error {
-	if len(p) != 2 || p[0] != qu.order || max(p[1], 0) != int64(qu.maxSize) {
-		return latchkey.Errorf(latchkey.KindMismatch, "server: queue exists with order %d and maxsize %d", qu.order, qu.maxSize)
+	if len(p) != 2 || p[0] != int64(qu.items.Order()) || max(p[1], 0) != int64(qu.maxSize) {
+		return latchkey.Errorf(latchkey.KindMismatch, "server: queue exists with order %d and maxsize %d", qu.items.Order(), qu.maxSize)
 	}
 	return nil
 }
 
-func (qu *queue) full() bool { return qu.maxSize > 0 && qu.items.len() >= qu.maxSize }
+func (qu *queue) full() bool { return qu.maxSize > 0 && qu.items.Len() >= qu.maxSize }
 
 func (qu *queue) do(m *machine, h *handle, q *wire.Request) {
 	s := h.s
@@ -86,14 +86,14 @@ func (qu *queue) do(m *machine, h *handle, q *wire.Request) {
 			return
 		}
 		switch {
-		case qu.items.len() > 0:
-			x := qu.items.take()
-			if !m.fitsBytes(s, x.val) {
-				qu.items.putBack([]item{x})
-				m.fail(s, q.ID, latchkey.Errorf(latchkey.KindOutOfRange, "server: the item of %d bytes does not fit the client's frame limit", len(x.val)))
+		case qu.items.Len() > 0:
+			x := qu.items.Take()
+			if !m.fitsBytes(s, x.Val) {
+				qu.items.PutBack([]itemq.Item{x})
+				m.fail(s, q.ID, latchkey.Errorf(latchkey.KindOutOfRange, "server: the item of %d bytes does not fit the client's frame limit", len(x.Val)))
 				return
 			}
-			m.reply(s, q.ID, qu.deliver(s, x), [][]byte{x.val})
+			m.reply(s, q.ID, qu.deliver(s, x), [][]byte{x.Val})
 			qu.settle(m)
 		case qu.shutdown:
 			m.fail(s, q.ID, latchkey.ErrShutDown)
@@ -104,7 +104,7 @@ func (qu *queue) do(m *machine, h *handle, q *wire.Request) {
 		}
 	case wire.OpQueueLen:
 		if argc(m, s, q, 0, 0) {
-			m.reply(s, q.ID, []int64{int64(qu.items.len())}, nil)
+			m.reply(s, q.ID, []int64{int64(qu.items.Len())}, nil)
 		}
 	case wire.OpQueueUnfinished:
 		if argc(m, s, q, 0, 0) {
@@ -143,7 +143,7 @@ func (qu *queue) do(m *machine, h *handle, q *wire.Request) {
 }
 
 // deliver records x as delivered to s and returns the response ints.
-func (qu *queue) deliver(s *session, x item) []int64 {
+func (qu *queue) deliver(s *session, x itemq.Item) []int64 {
 	qu.fence++
 	qu.out = append(qu.out, delivery{s: s, it: x})
 	return []int64{int64(qu.fence)}
@@ -168,22 +168,22 @@ func (qu *queue) retire(s *session) {
 func (qu *queue) enter(m *machine, v []byte) {
 	qu.seq++
 	qu.unfinished++
-	qu.items.push(item{seq: qu.seq, val: v})
+	qu.items.Push(itemq.Item{Seq: qu.seq, Val: v})
 	qu.settle(m)
 }
 
 // settle hands items to waiting getters and room to waiting putters.
 func (qu *queue) settle(m *machine) {
 	for {
-		for qu.getters.len() > 0 && qu.items.len() > 0 {
+		for qu.getters.len() > 0 && qu.items.Len() > 0 {
 			w := qu.getters.pop()
-			x := qu.items.take()
-			if !m.fitsBytes(w.s, x.val) {
-				qu.items.putBack([]item{x})
-				m.grantErr(w, latchkey.Errorf(latchkey.KindOutOfRange, "server: the item of %d bytes does not fit the client's frame limit", len(x.val)))
+			x := qu.items.Take()
+			if !m.fitsBytes(w.s, x.Val) {
+				qu.items.PutBack([]itemq.Item{x})
+				m.grantErr(w, latchkey.Errorf(latchkey.KindOutOfRange, "server: the item of %d bytes does not fit the client's frame limit", len(x.Val)))
 				continue
 			}
-			m.grantOK(w, qu.deliver(w.s, x), [][]byte{x.val})
+			m.grantOK(w, qu.deliver(w.s, x), [][]byte{x.Val})
 		}
 		if qu.putters.len() == 0 || qu.full() {
 			return
@@ -191,7 +191,7 @@ func (qu *queue) settle(m *machine) {
 		w := qu.putters.pop()
 		qu.seq++
 		qu.unfinished++
-		qu.items.push(item{seq: qu.seq, val: w.item})
+		qu.items.Push(itemq.Item{Seq: qu.seq, Val: w.item})
 		m.grantOK(w, nil, nil)
 	}
 }
@@ -209,8 +209,8 @@ func (qu *queue) doShutdown(m *machine, immediate bool) {
 	qu.shutdown = true
 	if immediate {
 		qu.immediate = true
-		qu.unfinished = max(qu.unfinished-qu.items.len(), 0)
-		qu.items.clear()
+		qu.unfinished = max(qu.unfinished-qu.items.Len(), 0)
+		qu.items.Clear()
 		if over := len(qu.out) - qu.unfinished; over > 0 {
 			qu.out = qu.out[over:]
 		}
@@ -219,7 +219,7 @@ func (qu *queue) doShutdown(m *machine, immediate bool) {
 	for _, w := range qu.putters.drain() {
 		m.grantErr(w, latchkey.ErrShutDown)
 	}
-	if qu.items.len() == 0 {
+	if qu.items.Len() == 0 {
 		for _, w := range qu.getters.drain() {
 			m.grantErr(w, latchkey.ErrShutDown)
 		}
@@ -227,7 +227,7 @@ func (qu *queue) doShutdown(m *machine, immediate bool) {
 }
 
 func (qu *queue) endSession(m *machine, s *session) {
-	var back []item
+	var back []itemq.Item
 	kept := qu.out[:0]
 	for _, d := range qu.out {
 		if d.s == s {
@@ -246,7 +246,7 @@ func (qu *queue) endSession(m *machine, s *session) {
 		qu.wakeJoiners(m)
 		return
 	}
-	qu.items.putBack(back)
+	qu.items.PutBack(back)
 	qu.settle(m)
 }
 
@@ -257,7 +257,7 @@ func (qu *queue) abandon(m *machine, w *waiter, reply bool) { m.abandonSimple(w,
 // answered to a detached session that then ends goes back to the head.
 type simpleQueue struct {
 	baseObject
-	items   items
+	items   itemq.Store
 	seq     uint64
 	fence   uint64
 	getters waitList
@@ -274,7 +274,7 @@ func (sq *simpleQueue) do(m *machine, h *handle, q *wire.Request) {
 			return
 		}
 		sq.seq++
-		sq.items.push(item{seq: sq.seq, val: q.Bytes[0]})
+		sq.items.Push(itemq.Item{Seq: sq.seq, Val: q.Bytes[0]})
 		sq.serve(m)
 		m.reply(s, q.ID, nil, nil)
 	case wire.OpSimpleQueueGet, wire.OpSimpleQueueTryGet:
@@ -282,15 +282,15 @@ func (sq *simpleQueue) do(m *machine, h *handle, q *wire.Request) {
 			return
 		}
 		switch {
-		case sq.items.len() > 0:
-			x := sq.items.take()
-			if !m.fitsBytes(s, x.val) {
-				sq.items.putBack([]item{x})
-				m.fail(s, q.ID, latchkey.Errorf(latchkey.KindOutOfRange, "server: the item of %d bytes does not fit the client's frame limit", len(x.val)))
+		case sq.items.Len() > 0:
+			x := sq.items.Take()
+			if !m.fitsBytes(s, x.Val) {
+				sq.items.PutBack([]itemq.Item{x})
+				m.fail(s, q.ID, latchkey.Errorf(latchkey.KindOutOfRange, "server: the item of %d bytes does not fit the client's frame limit", len(x.Val)))
 				return
 			}
 			sq.fence++
-			m.replyUndo(s, q.ID, []int64{int64(sq.fence)}, [][]byte{x.val}, sq.undo(x))
+			m.replyUndo(s, q.ID, []int64{int64(sq.fence)}, [][]byte{x.Val}, sq.undo(x))
 		case q.Op == wire.OpSimpleQueueTryGet:
 			m.fail(s, q.ID, latchkey.ErrEmpty)
 		default:
@@ -298,7 +298,7 @@ func (sq *simpleQueue) do(m *machine, h *handle, q *wire.Request) {
 		}
 	case wire.OpSimpleQueueLen:
 		if argc(m, s, q, 0, 0) {
-			m.reply(s, q.ID, []int64{int64(sq.items.len())}, nil)
+			m.reply(s, q.ID, []int64{int64(sq.items.Len())}, nil)
 		}
 	default:
 		m.invalidOp(s, q)
@@ -306,25 +306,25 @@ func (sq *simpleQueue) do(m *machine, h *handle, q *wire.Request) {
 }
 
 // undo returns a function that puts x back at the head.
-func (sq *simpleQueue) undo(x item) func(*machine) {
+func (sq *simpleQueue) undo(x itemq.Item) func(*machine) {
 	return func(m *machine) {
-		sq.items.putBack([]item{x})
+		sq.items.PutBack([]itemq.Item{x})
 		sq.serve(m)
 	}
 }
 
 func (sq *simpleQueue) serve(m *machine) {
-	for sq.getters.len() > 0 && sq.items.len() > 0 {
+	for sq.getters.len() > 0 && sq.items.Len() > 0 {
 		w := sq.getters.pop()
-		x := sq.items.take()
-		if !m.fitsBytes(w.s, x.val) {
-			sq.items.putBack([]item{x})
-			m.grantErr(w, latchkey.Errorf(latchkey.KindOutOfRange, "server: the item of %d bytes does not fit the client's frame limit", len(x.val)))
+		x := sq.items.Take()
+		if !m.fitsBytes(w.s, x.Val) {
+			sq.items.PutBack([]itemq.Item{x})
+			m.grantErr(w, latchkey.Errorf(latchkey.KindOutOfRange, "server: the item of %d bytes does not fit the client's frame limit", len(x.Val)))
 			continue
 		}
 		sq.fence++
 		m.finish(w)
-		m.replyUndo(w.s, w.id, []int64{int64(sq.fence)}, [][]byte{x.val}, sq.undo(x))
+		m.replyUndo(w.s, w.id, []int64{int64(sq.fence)}, [][]byte{x.Val}, sq.undo(x))
 	}
 }
 
