@@ -87,10 +87,9 @@ func (qu *queue) do(m *machine, h *handle, q *wire.Request) {
 		}
 		switch {
 		case qu.items.Len() > 0:
-			x := qu.items.Take()
-			if !m.fitsBytes(s, x.Val) {
-				qu.items.PutBack([]itemq.Item{x})
-				m.fail(s, q.ID, latchkey.Errorf(latchkey.KindOutOfRange, "server: the item of %d bytes does not fit the client's frame limit", len(x.Val)))
+			x, err := m.takeFor(s, &qu.items)
+			if err != nil {
+				m.fail(s, q.ID, err)
 				return
 			}
 			m.reply(s, q.ID, qu.deliver(s, x), [][]byte{x.Val})
@@ -177,10 +176,9 @@ func (qu *queue) settle(m *machine) {
 	for {
 		for qu.getters.len() > 0 && qu.items.Len() > 0 {
 			w := qu.getters.pop()
-			x := qu.items.Take()
-			if !m.fitsBytes(w.s, x.Val) {
-				qu.items.PutBack([]itemq.Item{x})
-				m.grantErr(w, latchkey.Errorf(latchkey.KindOutOfRange, "server: the item of %d bytes does not fit the client's frame limit", len(x.Val)))
+			x, err := m.takeFor(w.s, &qu.items)
+			if err != nil {
+				m.grantErr(w, err)
 				continue
 			}
 			m.grantOK(w, qu.deliver(w.s, x), [][]byte{x.Val})
@@ -283,10 +281,9 @@ func (sq *simpleQueue) do(m *machine, h *handle, q *wire.Request) {
 		}
 		switch {
 		case sq.items.Len() > 0:
-			x := sq.items.Take()
-			if !m.fitsBytes(s, x.Val) {
-				sq.items.PutBack([]itemq.Item{x})
-				m.fail(s, q.ID, latchkey.Errorf(latchkey.KindOutOfRange, "server: the item of %d bytes does not fit the client's frame limit", len(x.Val)))
+			x, err := m.takeFor(s, &sq.items)
+			if err != nil {
+				m.fail(s, q.ID, err)
 				return
 			}
 			sq.fence++
@@ -316,10 +313,9 @@ func (sq *simpleQueue) undo(x itemq.Item) func(*machine) {
 func (sq *simpleQueue) serve(m *machine) {
 	for sq.getters.len() > 0 && sq.items.Len() > 0 {
 		w := sq.getters.pop()
-		x := sq.items.Take()
-		if !m.fitsBytes(w.s, x.Val) {
-			sq.items.PutBack([]itemq.Item{x})
-			m.grantErr(w, latchkey.Errorf(latchkey.KindOutOfRange, "server: the item of %d bytes does not fit the client's frame limit", len(x.Val)))
+		x, err := m.takeFor(w.s, &sq.items)
+		if err != nil {
+			m.grantErr(w, err)
 			continue
 		}
 		sq.fence++
@@ -330,3 +326,14 @@ func (sq *simpleQueue) serve(m *machine) {
 
 func (sq *simpleQueue) cancel(m *machine, w *waiter)              { m.cancelSimple(w) }
 func (sq *simpleQueue) abandon(m *machine, w *waiter, reply bool) { m.abandonSimple(w, reply) }
+
+// takeFor takes the next item of st for session s. An item that does not
+// fit s's frame limit stays where it was, and takeFor returns OutOfRange.
+func (m *machine) takeFor(s *session, st *itemq.Store) (itemq.Item, error) {
+	x := st.Take()
+	if !m.fitsBytes(s, x.Val) {
+		st.PutBack([]itemq.Item{x})
+		return itemq.Item{}, latchkey.Errorf(latchkey.KindOutOfRange, "server: the item of %d bytes does not fit the client's frame limit", len(x.Val))
+	}
+	return x, nil
+}
