@@ -12,6 +12,13 @@ import (
 
 var _ latchkey.Queue = (*Queue)(nil)
 
+// queueSlot is what a blocked Get or Put waits with: the item it was given
+// or is putting, and the error it is woken with (ErrShutDown), if any.
+type queueSlot struct {
+	item itemq.Item
+	err  error
+}
+
 // Queue is an in-process [latchkey.Queue]: a queue of byte strings with
 // Python's queue.Queue, LifoQueue and PriorityQueue semantics (and so
 // multiprocessing's JoinableQueue), bounded or not, with task tracking
@@ -65,13 +72,6 @@ var _ latchkey.Queue = (*Queue)(nil)
 // Empty, Full, ShutDown and ValueError. Because a Get cancelled at the
 // moment of a hand-off puts its item back, a bounded queue may briefly hold
 // more than MaxSize items (one more per such Get) until the next Get.
-// queueSlot is what a blocked Get or Put waits with: the item it was given
-// or is putting, and the error it is woken with (ErrShutDown), if any.
-type queueSlot struct {
-	item itemq.Item
-	err  error
-}
-
 type Queue struct {
 	_ noCopy
 
