@@ -15,11 +15,11 @@ var lockTests = []test{
 	{"AcquireRelease", "lock_tests.BaseLockTests.test_acquire_release, _TestLock.test_lock", lockAcquireRelease},
 	{"Locked", "lock_tests.BaseLockTests.test_repr, lock_tests.BaseLockTests.test_locked_repr (state only)", lockLocked},
 	{"UnlockUnlocked", "_TestLock.test_lock (second release)", lockUnlockUnlocked},
-	{"TryLock", "lock_tests.BaseLockTests.test_try_acquire", lockTryLock},
-	{"TryLockContended", "lock_tests.BaseLockTests.test_try_acquire_contended", lockTryLockContended},
-	{"Contended", "lock_tests.BaseLockTests.test_acquire_contended", lockContended},
-	{"Defer", "lock_tests.BaseLockTests.test_with, _TestLock.test_lock_context", lockDefer},
-	{"ManyGoroutines", "lock_tests.BaseLockTests.test_thread_leak", lockManyGoroutines},
+	{"TryLock", "lock_tests.BaseLockTests.test_try_acquire", lockKind.tryLock},
+	{"TryLockContended", "lock_tests.BaseLockTests.test_try_acquire_contended", lockKind.tryLockContended},
+	{"Contended", "lock_tests.BaseLockTests.test_acquire_contended", lockKind.contended},
+	{"Defer", "lock_tests.BaseLockTests.test_with, _TestLock.test_lock_context", lockKind.deferUnlock},
+	{"ManyGoroutines", "lock_tests.BaseLockTests.test_thread_leak", lockKind.manyGoroutines},
 	{"Timeout", "lock_tests.BaseLockTests.test_timeout", lockTimeout},
 	{"Reacquire", "lock_tests.LockTests.test_reacquire", lockReacquire},
 	{"DifferentGoroutine", "lock_tests.LockTests.test_different_thread", lockDifferentGoroutine},
@@ -96,113 +96,7 @@ func lockUnlockUnlocked(t *testing.T, e *Env) {
 	must(t, err)
 }
 
-func lockTryLock(t *testing.T, e *Env) {
-	l := lkLock(t, e, lkName)
-	f, err := l.TryLock(t.Context())
-	must(t, err)
-	if f == 0 {
-		t.Error("TryLock returned the zero fence")
-	}
-	must(t, l.Unlock(t.Context()))
-}
-
-func lockTryLockContended(t *testing.T, e *Env) {
-	l := lkLock(t, e, lkName)
-	other := lkLock(t, e, lkName)
-	_, err := l.Lock(t.Context())
-	must(t, err)
-	g := lkStart(t)
-	defer g.Stop()
-	res := make(chan error, 1)
-	g.Go(func() {
-		_, err := other.TryLock(g.ctx)
-		res <- err
-	})
-	lkWantErr(t, "TryLock in another goroutine", lkRecv(t, e, res), latchkey.ErrLocked)
-	g.Join(t, e)
-	must(t, l.Unlock(t.Context()))
-}
-
-// lockContended: five goroutines block on a held lock and all get it, one
-// after the other, once it is released.
-func lockContended(t *testing.T, e *Env) {
-	const n = 5
-	l := lkLock(t, e, lkName)
-	_, err := l.Lock(t.Context())
-	must(t, err)
-	g := lkStart(t)
-	defer g.Stop()
-	res := make(chan error, n)
-	for range n {
-		h := lkLock(t, e, lkName)
-		g.Go(func() {
-			if _, err := h.Lock(g.ctx); err != nil {
-				res <- err
-				return
-			}
-			res <- h.Unlock(g.ctx)
-		})
-	}
-	e.Blocked(t, lkName, n)
-	lkNone(t, e, res, "Lock of a held lock")
-	must(t, l.Unlock(t.Context()))
-	for _, err := range lkRecvN(t, e, res, n) {
-		must(t, err)
-	}
-	g.Join(t, e)
-	if lkLocked(t, l) {
-		t.Fatal("locked at the end")
-	}
-}
-
 var errLkBody = errors.New("body failed")
-
-// lockDefer is Python's with statement: Lock, defer Unlock; an error in
-// the body still releases the lock.
-func lockDefer(t *testing.T, e *Env) {
-	l := lkLock(t, e, lkName)
-	other := lkLock(t, e, lkName)
-	with := func(fail bool) error {
-		if _, err := l.Lock(t.Context()); err != nil {
-			return err
-		}
-		defer func() { must(t, l.Unlock(t.Context())) }()
-		if _, err := other.TryLock(t.Context()); !errors.Is(err, latchkey.ErrLocked) {
-			t.Errorf("TryLock inside the body: %v, want ErrLocked", err)
-		}
-		if fail {
-			return errLkBody
-		}
-		return nil
-	}
-	must(t, with(false))
-	lkWantErr(t, "with failing body", with(true), errLkBody)
-	_, err := other.TryLock(t.Context())
-	must(t, err)
-	must(t, other.Unlock(t.Context()))
-}
-
-// lockManyGoroutines: fifteen goroutines take turns; none is left behind
-// (the bubble or goleak catches a leak).
-func lockManyGoroutines(t *testing.T, e *Env) {
-	const n = 15
-	g := lkStart(t)
-	defer g.Stop()
-	for range n {
-		h := lkLock(t, e, lkName)
-		g.Go(func() {
-			if _, err := h.Lock(g.ctx); err != nil {
-				t.Error(err)
-				return
-			}
-			if err := h.Unlock(g.ctx); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	g.Join(t, e)
-	e.Blocked(t, lkName, 0)
-}
 
 func lockTimeout(t *testing.T, e *Env) {
 	l := lkLock(t, e, lkName)

@@ -2,7 +2,6 @@ package conformance
 
 import (
 	"context"
-	"errors"
 	"math/rand/v2"
 	"sync/atomic"
 	"testing"
@@ -13,11 +12,11 @@ import (
 var rlockTests = []test{
 	{"Open", "lock_tests.BaseLockTests.test_constructor, lock_tests.BaseLockTests.test_acquire_destroy", rlockOpen},
 	{"AcquireRelease", "lock_tests.BaseLockTests.test_acquire_release", rlockAcquireRelease},
-	{"TryLock", "lock_tests.BaseLockTests.test_try_acquire", rlockTryLock},
-	{"TryLockContended", "lock_tests.BaseLockTests.test_try_acquire_contended", rlockTryLockContended},
-	{"Contended", "lock_tests.BaseLockTests.test_acquire_contended", rlockContended},
-	{"Defer", "lock_tests.BaseLockTests.test_with", rlockDefer},
-	{"ManyGoroutines", "lock_tests.BaseLockTests.test_thread_leak", rlockManyGoroutines},
+	{"TryLock", "lock_tests.BaseLockTests.test_try_acquire", rlockKind.tryLock},
+	{"TryLockContended", "lock_tests.BaseLockTests.test_try_acquire_contended", rlockKind.tryLockContended},
+	{"Contended", "lock_tests.BaseLockTests.test_acquire_contended", rlockKind.contended},
+	{"Defer", "lock_tests.BaseLockTests.test_with", rlockKind.deferUnlock},
+	{"ManyGoroutines", "lock_tests.BaseLockTests.test_thread_leak", rlockKind.manyGoroutines},
 	{"Timeout", "lock_tests.BaseLockTests.test_timeout", rlockTimeout},
 	{"Reacquire", "lock_tests.RLockTests.test_reacquire, _TestLock.test_rlock", rlockReacquire},
 	{"UnlockUnacquired", "lock_tests.RLockTests.test_release_unacquired", rlockUnlockUnacquired},
@@ -59,106 +58,6 @@ func rlockAcquireRelease(t *testing.T, e *Env) {
 	if n := lkCount(t, r); n != 0 {
 		t.Fatalf("Count after Unlock = %d", n)
 	}
-}
-
-func rlockTryLock(t *testing.T, e *Env) {
-	r := lkRLock(t, e, rlkName)
-	f, err := r.TryLock(t.Context())
-	must(t, err)
-	if f == 0 {
-		t.Error("TryLock returned the zero fence")
-	}
-	must(t, r.Unlock(t.Context()))
-}
-
-func rlockTryLockContended(t *testing.T, e *Env) {
-	r := lkRLock(t, e, rlkName)
-	other := lkRLock(t, e, rlkName)
-	_, err := r.Lock(t.Context())
-	must(t, err)
-	g := lkStart(t)
-	defer g.Stop()
-	res := make(chan error, 1)
-	g.Go(func() {
-		_, err := other.TryLock(g.ctx)
-		res <- err
-	})
-	lkWantErr(t, "TryLock by another owner", lkRecv(t, e, res), latchkey.ErrLocked)
-	g.Join(t, e)
-	must(t, r.Unlock(t.Context()))
-}
-
-func rlockContended(t *testing.T, e *Env) {
-	const n = 5
-	r := lkRLock(t, e, rlkName)
-	_, err := r.Lock(t.Context())
-	must(t, err)
-	g := lkStart(t)
-	defer g.Stop()
-	res := make(chan error, n)
-	for range n {
-		h := lkRLock(t, e, rlkName)
-		g.Go(func() {
-			if _, err := h.Lock(g.ctx); err != nil {
-				res <- err
-				return
-			}
-			res <- h.Unlock(g.ctx)
-		})
-	}
-	e.Blocked(t, rlkName, n)
-	lkNone(t, e, res, "Lock of a held RLock")
-	must(t, r.Unlock(t.Context()))
-	for _, err := range lkRecvN(t, e, res, n) {
-		must(t, err)
-	}
-	g.Join(t, e)
-	_, err = r.TryLock(t.Context())
-	must(t, err)
-	must(t, r.Unlock(t.Context()))
-}
-
-func rlockDefer(t *testing.T, e *Env) {
-	r := lkRLock(t, e, rlkName)
-	other := lkRLock(t, e, rlkName)
-	with := func(fail bool) error {
-		if _, err := r.Lock(t.Context()); err != nil {
-			return err
-		}
-		defer func() { must(t, r.Unlock(t.Context())) }()
-		if _, err := other.TryLock(t.Context()); !errors.Is(err, latchkey.ErrLocked) {
-			t.Errorf("TryLock by another owner inside the body: %v, want ErrLocked", err)
-		}
-		if fail {
-			return errLkBody
-		}
-		return nil
-	}
-	must(t, with(false))
-	lkWantErr(t, "with failing body", with(true), errLkBody)
-	_, err := other.TryLock(t.Context())
-	must(t, err)
-	must(t, other.Unlock(t.Context()))
-}
-
-func rlockManyGoroutines(t *testing.T, e *Env) {
-	const n = 15
-	g := lkStart(t)
-	defer g.Stop()
-	for range n {
-		h := lkRLock(t, e, rlkName)
-		g.Go(func() {
-			if _, err := h.Lock(g.ctx); err != nil {
-				t.Error(err)
-				return
-			}
-			if err := h.Unlock(g.ctx); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	g.Join(t, e)
-	e.Blocked(t, rlkName, 0)
 }
 
 func rlockTimeout(t *testing.T, e *Env) {
