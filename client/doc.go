@@ -32,7 +32,9 @@
 // # Sessions, reconnection and lost ownership
 //
 // The server keeps a session, and everything it holds, for its TTL after
-// the connection drops. The client reconnects with jittered exponential
+// the connection drops (a server ends the session of a same-host client,
+// over a Unix socket or loopback TCP, at once instead: see
+// docs/protocol.md 4.4). The client reconnects with jittered exponential
 // backoff (between [Config.ReconnectMin] and [Config.ReconnectMax]) and
 // resumes the session. Calls queued while disconnected are sent after the
 // resume. Calls that were in flight when the connection dropped are

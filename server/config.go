@@ -53,6 +53,14 @@ type Config struct {
 	// MaxPending bounds the pending blocking requests of one session.
 	// Zero means 10000.
 	MaxPending int
+	// ResumeLocal keeps the session of a same-host client (Unix socket or
+	// loopback TCP) whose connection closed without a Goodbye for its
+	// TTL, so that it can resume, as remote clients' sessions are kept.
+	// False, the default, ends such a session at once and releases what
+	// it held: on one host a connection closes only when its client
+	// closed it or died, so waiting out the lease would only delay the
+	// next holder.
+	ResumeLocal bool
 	// HandshakeTimeout bounds the handshake of a new connection. Zero
 	// means 5s.
 	HandshakeTimeout time.Duration

@@ -22,10 +22,11 @@ const maxQueued = 4096
 // and a writer goroutine that batches frames: it writes everything queued,
 // then flushes once.
 type conn struct {
-	s    *Server
-	nc   net.Conn
-	unix bool
-	sid  uint64 // set by the owner in hello; read only by the owner
+	s     *Server
+	nc    net.Conn
+	unix  bool   // a Unix socket connection
+	local bool   // a same-host client: Unix socket or loopback TCP
+	sid   uint64 // set by the owner in hello; read only by the owner
 
 	ready atomic.Bool // the handshake is done
 
@@ -38,7 +39,11 @@ type conn struct {
 }
 
 func newConn(s *Server, nc net.Conn, unix bool) *conn {
-	return &conn{s: s, nc: nc, unix: unix, wake: make(chan struct{}, 1), space: make(chan struct{}, 1), stop: make(chan struct{})}
+	local := unix
+	if a, ok := nc.RemoteAddr().(*net.TCPAddr); ok && a.IP.IsLoopback() {
+		local = true
+	}
+	return &conn{s: s, nc: nc, unix: unix, local: local, wake: make(chan struct{}, 1), space: make(chan struct{}, 1), stop: make(chan struct{})}
 }
 
 // send queues frames for the writer. It never blocks.

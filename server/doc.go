@@ -14,12 +14,20 @@
 // # Sessions
 //
 // A session ends, releasing everything it held, on a client Goodbye, when
-// a Unix-socket connection closes, or when its lease runs out (a silent
-// connection, or a TCP connection that dropped and was not resumed within
-// the TTL). Ending a session releases its Lock, RLock and RWLock holds
+// the connection of a same-host client (Unix socket or loopback TCP)
+// closes (unless [Config.ResumeLocal]), or when its lease runs out (a
+// silent connection, or a remote connection that dropped and was not
+// resumed within the TTL). Ending a session costs what it owned, not the
+// number of objects on the server. Ending a session releases its Lock, RLock and RWLock holds
 // and the semaphore permits it took and did not give back; drops its
 // waiters (no ghost waiters); breaks a barrier it waited on or whose
 // action it was running; and puts the queue items it took and did not
 // mark done back at the head of their queue. The next grant of a lock or
 // permit released this way reports latchkey.ErrOwnerDied with the grant.
+//
+// # Inspection
+//
+// [Server.Objects], [Server.Sessions] and [Server.Stats] read the state
+// in process (for the command's HTTP listener and metrics); clients list
+// objects with the List op (latchkey ls).
 package server

@@ -57,6 +57,8 @@ type session struct {
 	used     map[uint64]bool    // every handle id ever opened
 	pending  map[uint64]*waiter // blocking requests by request id
 	sems     map[*semaphore]int // permits taken minus released, per semaphore
+	tracked  []object           // objects whose endSession must run for s, in first-use order
+	isTrack  map[object]bool    // the set of tracked
 	outbox   []pendingOutput    // outputs produced while detached
 }
 
@@ -146,6 +148,7 @@ func (m *machine) openSession(id uint64, maxFrame int) {
 		id: id, maxFrame: maxFrame, attached: true,
 		handles: make(map[uint64]*handle), used: make(map[uint64]bool),
 		pending: make(map[uint64]*waiter), sems: make(map[*semaphore]int),
+		isTrack: make(map[object]bool),
 	}
 }
 
@@ -192,8 +195,8 @@ func (m *machine) endSession(id uint64) {
 		h := s.handles[id]
 		h.obj.release(m, h)
 	}
-	for _, name := range sortedKeys(m.objects) {
-		m.objects[name].endSession(m, s)
+	for _, o := range s.tracked {
+		o.endSession(m, s)
 	}
 	delete(m.sessions, id)
 	for _, p := range slices.Backward(s.outbox) {
@@ -202,6 +205,17 @@ func (m *machine) endSession(id uint64) {
 		}
 	}
 	s.outbox = nil
+}
+
+// track makes o's endSession run when s ends: objects call it when s
+// comes to own something beyond its handles' holds (permits, taken queue
+// items), so that ending a session costs what it owned, not the number of
+// objects on the server.
+func (s *session) track(o object) {
+	if !s.isTrack[o] {
+		s.isTrack[o] = true
+		s.tracked = append(s.tracked, o)
+	}
 }
 
 func sortedKeys[K interface{ ~uint64 | ~string }, V any](mp map[K]V) []K {

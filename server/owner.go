@@ -18,6 +18,7 @@ const (
 	cmdTouch                  // any other frame that renews the lease
 	cmdGoodbye                // the client said Goodbye: end the session
 	cmdClosed                 // the connection ended (after a protocol error, or dropped)
+	cmdQuery                  // an in-process query (Server.Objects, Server.Stats): run fn
 )
 
 // command is an input for the owner goroutine, from a connection.
@@ -29,6 +30,7 @@ type command struct {
 	hello *wire.Hello        // cmdHello
 	reply chan *wire.Welcome // cmdHello: the Welcome, or nil if refused
 	ack   chan struct{}      // cmdGoodbye: closed once applied
+	fn    func(*owner)       // cmdQuery: runs on the owner goroutine
 }
 
 // ownerSession is what the owner knows about a session beyond the machine.
@@ -38,6 +40,9 @@ type ownerSession struct {
 	ttl      time.Duration
 	c        *conn     // the attached connection, or nil
 	lastSeen time.Time // the last frame (attached) or the detach time
+	host     string    // what the client said in its Hello, for Sessions
+	pid      uint64
+	label    string
 }
 
 // owner is the goroutine that owns the machine: it applies commands in
@@ -48,6 +53,7 @@ type owner struct {
 	m        *machine
 	sessions map[uint64]*ownerSession
 	nextID   uint64
+	requests uint64 // requests applied, for Stats
 }
 
 func newOwner(s *Server) *owner {
@@ -104,8 +110,12 @@ func (o *owner) route() {
 }
 
 func (o *owner) apply(cmd command, now time.Time) {
-	if cmd.kind == cmdHello {
+	switch cmd.kind {
+	case cmdHello:
 		cmd.reply <- o.hello(cmd, now)
+		return
+	case cmdQuery:
+		cmd.fn(o)
 		return
 	}
 	if cmd.ack != nil {
@@ -118,6 +128,7 @@ func (o *owner) apply(cmd command, now time.Time) {
 	os.lastSeen = now
 	switch cmd.kind {
 	case cmdRequest:
+		o.requests++
 		if err := o.m.request(os.id, cmd.req); err != nil {
 			var le *limitError
 			if errors.As(err, &le) {
@@ -139,10 +150,12 @@ func (o *owner) apply(cmd command, now time.Time) {
 	}
 }
 
-// dropped handles a connection that ended without a Goodbye: a Unix
-// socket session ends at once, a TCP session is detached for its TTL.
+// dropped handles a connection that ended without a Goodbye: the session
+// of a same-host client (Unix socket or loopback TCP) ends at once, since
+// on one host a connection closes only when its client closed it or died
+// (unless Config.ResumeLocal); any other session is detached for its TTL.
 func (o *owner) dropped(os *ownerSession, c *conn) {
-	if c.unix {
+	if c.local && !o.s.cfg.ResumeLocal {
 		o.end(os)
 		return
 	}
@@ -193,7 +206,7 @@ func (o *owner) hello(cmd command, now time.Time) *wire.Welcome {
 		return w
 	}
 	o.nextID++
-	os := &ownerSession{id: o.nextID, token: newToken(), ttl: ttl, c: c, lastSeen: now}
+	os := &ownerSession{id: o.nextID, token: newToken(), ttl: ttl, c: c, lastSeen: now, host: h.Host, pid: h.PID, label: h.Label}
 	o.sessions[os.id] = os
 	c.sid = os.id
 	o.m.openSession(os.id, int(h.MaxFrame))

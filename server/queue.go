@@ -145,6 +145,7 @@ func (qu *queue) do(m *machine, h *handle, q *wire.Request) {
 func (qu *queue) deliver(s *session, x itemq.Item) []int64 {
 	qu.fence++
 	qu.out = append(qu.out, delivery{s: s, it: x})
+	s.track(qu)
 	return []int64{int64(qu.fence)}
 }
 

@@ -43,6 +43,7 @@ func (sm *semaphore) take(s *session) (uint64, bool) {
 	sm.value--
 	sm.fence++
 	s.sems[sm]++
+	s.track(sm)
 	died := sm.died
 	sm.died = false
 	return sm.fence, died

@@ -287,23 +287,35 @@ func TestLockAcrossClientsAndGoodbye(t *testing.T) {
 	}
 }
 
-func TestUnixCloseReleasesAtOnce(t *testing.T) {
-	s := startServer(t, nil)
-	a := mustConnect(t, "unix", s.SocketPath(), nil)
-	b := mustConnect(t, "unix", s.SocketPath(), nil)
-	a.open(1, wire.ObjectLock, "l")
-	b.open(1, wire.ObjectLock, "l")
-	a.call(wire.OpLockLock, wire.ObjectLock, 1, "l", nil)
-	id := b.req(wire.OpLockLock, wire.ObjectLock, 1, "l", nil)
-	b.waitersOf("l", 1)
-	a.nc.Close() // no goodbye
-	if err := b.resp(id).Err(); !errors.Is(err, latchkey.ErrOwnerDied) {
-		t.Fatalf("after the holder dropped: %v", err)
+// TestLocalCloseReleasesAtOnce: a same-host client (Unix socket or
+// loopback TCP) whose connection closes without a Goodbye is released at
+// once, long before its lease (10 minutes here) would run out.
+func TestLocalCloseReleasesAtOnce(t *testing.T) {
+	for _, network := range []string{"unix", "tcp"} {
+		t.Run(network, func(t *testing.T) {
+			s := startServer(t, nil)
+			addr := s.SocketPath()
+			if network == "tcp" {
+				addr = s.Addr().String()
+			}
+			hello := &wire.Hello{TTL: 10 * time.Minute}
+			a := mustConnect(t, network, addr, hello)
+			b := mustConnect(t, network, addr, nil)
+			a.open(1, wire.ObjectLock, "l")
+			b.open(1, wire.ObjectLock, "l")
+			a.call(wire.OpLockLock, wire.ObjectLock, 1, "l", nil)
+			id := b.req(wire.OpLockLock, wire.ObjectLock, 1, "l", nil)
+			b.waitersOf("l", 1)
+			a.nc.Close() // no goodbye
+			if err := b.resp(id).Err(); !errors.Is(err, latchkey.ErrOwnerDied) {
+				t.Fatalf("after the holder dropped: %v", err)
+			}
+		})
 	}
 }
 
 func TestTCPDropResumeAndExpire(t *testing.T) {
-	s := startServer(t, &Config{MinTTL: 50 * time.Millisecond, SocketPath: Disabled})
+	s := startServer(t, &Config{MinTTL: 50 * time.Millisecond, SocketPath: Disabled, ResumeLocal: true})
 	addr := s.Addr().String()
 	a := mustConnect(t, "tcp", addr, &wire.Hello{TTL: 300 * time.Millisecond})
 	b := mustConnect(t, "tcp", addr, nil)
