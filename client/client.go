@@ -26,7 +26,7 @@ var (
 	ErrAuth = &latchkey.Error{Kind: latchkey.KindInvalid, Msg: "client: authentication failed"}
 	// ErrVersion is returned by Dial when the server does not speak the
 	// client's protocol version.
-	ErrVersion = &latchkey.Error{Kind: latchkey.KindInvalid, Msg: "client: server does not speak protocol version 1"}
+	ErrVersion = &latchkey.Error{Kind: latchkey.KindInvalid, Msg: fmt.Sprintf("client: server does not speak protocol version %d", wire.Version)}
 )
 
 // Client is a connection to a latchkey manager server and the session it
@@ -54,7 +54,7 @@ type Client struct {
 	nextID     uint64
 	nextHandle uint64
 	nextPing   uint64
-	marker     uint64 // the Ping value that ends a resume's in-doubt calls; 0 if none
+	floor      uint64 // no call below this id is pending: the Ack of the next request
 	holds      map[uint64]*holdState
 	cache      map[cacheKey]any
 	err        error  // why the session is over; nil while it lives
@@ -92,7 +92,8 @@ type call struct {
 	ch       chan callResult // cap 1; receives exactly one result
 	sentGen  uint64          // the connection that carried it; 0 while queued
 	canceled bool            // the caller's ctx ended: a Cancel was or will be sent
-	inDoubt  bool            // sent on a connection that dropped; resolving after resume
+	inDoubt  bool            // sent on a connection that dropped; sent again on the resume
+	frame    []byte          // the encoded request, to send again after a resume
 	done     bool            // a result was delivered
 }
 
@@ -242,6 +243,9 @@ func (c *Client) completeLocked(cl *call, r callResult) {
 	}
 	cl.done = true
 	delete(c.pending, cl.id)
+	for c.floor <= c.nextID && c.pending[c.floor] == nil {
+		c.floor++
+	}
 	cl.ch <- r
 }
 
@@ -252,13 +256,15 @@ func (c *Client) wakeLocked() {
 	}
 }
 
-// enqueueLocked gives cl a fresh id, encodes it and queues it for the
+// enqueueLocked gives cl the next id, encodes it (with the Ack that lets
+// the server forget responses the client has) and queues it for the
 // writer. c.mu is held.
 func (c *Client) enqueueLocked(cl *call) error {
-	c.nextID++
-	cl.id = c.nextID
-	cl.req.ID = cl.id
-	cl.sentGen = 0
+	if c.floor == 0 {
+		c.floor = 1
+	}
+	cl.req.ID = c.nextID + 1
+	cl.req.Flags, cl.req.Ack = wire.FlagAck, c.floor
 	b, err := wire.Append(nil, &cl.req)
 	if err != nil {
 		return latchkey.Errorf(latchkey.KindInvalid, "client: %s %q: %v", cl.req.Op, cl.req.Name, err)
@@ -266,6 +272,8 @@ func (c *Client) enqueueLocked(cl *call) error {
 	if n := len(b) - 4; n > c.maxFrame {
 		return latchkey.Errorf(latchkey.KindInvalid, "client: %s %q: request of %d bytes exceeds the server's frame limit of %d", cl.req.Op, cl.req.Name, n, c.maxFrame)
 	}
+	c.nextID++
+	cl.id, cl.frame = c.nextID, b
 	c.pending[cl.id] = cl
 	c.sendq = append(c.sendq, outFrame{b: b, c: cl})
 	if c.conn != nil {
@@ -355,7 +363,8 @@ func (c *Client) cancel(cl *call) {
 	case cl.sentGen == c.gen && c.conn != nil && !cl.inDoubt:
 		c.queueControlLocked(&wire.Cancel{ID: cl.id})
 	}
-	// Otherwise the call is in doubt: the resume sends its Cancel.
+	// Otherwise the call is in doubt: the resume sends it again, then its
+	// Cancel.
 }
 
 // Waiters returns the number of calls blocked on the object called name

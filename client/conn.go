@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -228,10 +230,7 @@ func (c *Client) readLoop(cn *conn) {
 			}
 		case wire.TypePong:
 			var pong wire.Pong
-			err = pong.Decode(p)
-			if err == nil {
-				c.pong(pong.Value)
-			}
+			err = pong.Decode(p) // any frame proves the server alive: nothing else to do
 		case wire.TypeGoodbye:
 			var g wire.Goodbye
 			err = g.Decode(p)
@@ -328,30 +327,7 @@ func (c *Client) dispatch(resp *wire.Response) {
 		c.cfg.Logger.Debug("latchkey response for no pending call", "id", resp.ID, "status", resp.Status)
 		return
 	}
-	if cl.inDoubt && resp.Status == wire.StatusCanceled && !cl.canceled {
-		// The resume's Cancel found the request still waiting: it did not
-		// take effect.
-		cl.inDoubt = false
-		if cl.mode == modeBlocking {
-			delete(c.pending, cl.id)
-			if err := c.enqueueLocked(cl); err != nil {
-				c.completeLocked(cl, callResult{err: err})
-			}
-			return
-		}
-		c.completeLocked(cl, callResult{err: inDoubtErr(cl, "cancelled by the reconnection")})
-		return
-	}
 	c.completeLocked(cl, callResult{resp: resp.Clone()})
-}
-
-// inDoubtErr is the error of a call the reconnection could not carry on.
-func inDoubtErr(cl *call, why string) error {
-	err := unavailable("%s %q: connection lost; %s", cl.req.Op, cl.req.Name, why)
-	if cl.req.Op == wire.OpBarrierWait {
-		err = fmt.Errorf("%w: %w", latchkey.ErrBrokenBarrier, err)
-	}
-	return err
 }
 
 // event handles a server notice.
@@ -370,22 +346,6 @@ func (c *Client) event(ev *wire.Event) {
 	}
 	if h := c.holds[ev.Handle]; h != nil {
 		h.markLost()
-	}
-}
-
-// pong handles a Pong: the resume marker's fails every call whose
-// response was lost with the old connection.
-func (c *Client) pong(v uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if v == 0 || v != c.marker {
-		return
-	}
-	c.marker = 0
-	for _, cl := range c.pending {
-		if cl.inDoubt {
-			c.completeLocked(cl, callResult{err: inDoubtErr(cl, "its response was lost")})
-		}
 	}
 }
 
@@ -440,7 +400,6 @@ func (c *Client) afterDrop(cn *conn) *conn {
 		}
 	}
 	c.sendq = q
-	c.marker = 0
 	c.lastDrop = reason
 	c.mu.Unlock()
 	c.cfg.Logger.Warn("latchkey connection dropped; reconnecting", "reason", reason)
@@ -518,26 +477,28 @@ func (c *Client) reconnect() *conn {
 	}
 }
 
-// resumeLocked queues, ahead of everything else, a Cancel for every
-// in-doubt blocking call and then the marker Ping whose Pong ends the
-// doubt. c.mu is held.
+// resumeLocked queues, ahead of everything else, every call sent on the
+// dropped connection, with its id unchanged, and the Cancel of those whose
+// caller gave up meanwhile. The server never applies a request twice: it
+// answers a retry of a completed request with the response it kept, and a
+// retry of a request still waiting with its response when it completes
+// (protocol.md 6.1). c.mu is held.
 func (c *Client) resumeLocked() {
 	rest := c.sendq
 	c.sendq = nil
-	doubt := false
+	var doubt []*call
 	for _, cl := range c.pending {
-		if !cl.inDoubt {
-			continue
-		}
-		doubt = true
-		if cl.mode != modeSimple {
-			c.queueControlLocked(&wire.Cancel{ID: cl.id})
+		if cl.inDoubt {
+			doubt = append(doubt, cl)
 		}
 	}
-	if doubt {
-		c.nextPing++
-		c.marker = c.nextPing | 1<<63
-		c.queueControlLocked(&wire.Ping{Value: c.marker})
+	slices.SortFunc(doubt, func(a, b *call) int { return cmp.Compare(a.id, b.id) })
+	for _, cl := range doubt {
+		cl.inDoubt = false
+		c.sendq = append(c.sendq, outFrame{b: cl.frame, c: cl})
+		if cl.canceled {
+			c.queueControlLocked(&wire.Cancel{ID: cl.id})
+		}
 	}
 	c.sendq = append(c.sendq, rest...)
 	c.wakeLocked()

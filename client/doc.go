@@ -37,13 +37,14 @@
 // docs/protocol.md 4.4). The client reconnects with jittered exponential
 // backoff (between [Config.ReconnectMin] and [Config.ReconnectMax]) and
 // resumes the session. Calls queued while disconnected are sent after the
-// resume. Calls that were in flight when the connection dropped are
-// resolved after the resume: the client cancels the blocking ones, and a
-// blocking call found still waiting (so without effect) is sent again;
-// a call whose answer arrives on the new connection gets it; any other
-// call fails with an error satisfying errors.Is(err,
-// latchkey.ErrUnavailable), since the client cannot tell whether it took
-// effect (protocol version 1 has no exactly-once retries).
+// resume. Calls that were in flight when the connection dropped are sent
+// again first, with their request ids: the server never applies a request
+// twice (it answers a retry from the response it kept, or, for a call
+// still waiting, when it completes), so every call takes effect exactly
+// once and gets its one result, however often the connection drops
+// (protocol.md 6.1). A retry whose response the server no longer keeps
+// (more than 10000 responses behind) fails with an error satisfying
+// errors.Is(err, latchkey.ErrUnavailable) rather than run twice.
 //
 // When the session cannot be resumed (the server expired it, or no server
 // answered within the TTL), it is lost for good: [Client.Done] is closed,

@@ -25,6 +25,15 @@
 // mark done back at the head of their queue. The next grant of a lock or
 // permit released this way reports latchkey.ErrOwnerDied with the grant.
 //
+// # Retries
+//
+// Request ids increase within a session, so a request that comes again
+// with an old id (a client resending what was in flight when its
+// connection dropped) is a retry: it is never applied twice. A retry of a
+// waiting request gets its one response when it completes; a retry of a
+// completed one gets the response kept for it. Responses are kept until a
+// later request's Ack covers them, at most 10000 per session.
+//
 // # Inspection
 //
 // [Server.Objects], [Server.Sessions] and [Server.Stats] read the state

@@ -30,6 +30,7 @@ type machine struct {
 type machineLimits struct {
 	maxHandles int // open handles per session; ≤ 0: unbounded
 	maxPending int // pending blocking requests per session; ≤ 0: unbounded
+	maxKept    int // responses kept for retries per session; ≤ 0: 10000
 }
 
 // output is a frame for a session: a *wire.Response or a *wire.Event.
@@ -51,15 +52,18 @@ func (e *limitError) Error() string { return e.msg }
 // session is one client session as the machine sees it.
 type session struct {
 	id       uint64
-	maxFrame int                // the client's frame size limit
-	attached bool               // a connection carries the session
-	handles  map[uint64]*handle // open handles by id
-	used     map[uint64]bool    // every handle id ever opened
-	pending  map[uint64]*waiter // blocking requests by request id
-	sems     map[*semaphore]int // permits taken minus released, per semaphore
-	tracked  []object           // objects whose endSession must run for s, in first-use order
-	isTrack  map[object]bool    // the set of tracked
-	outbox   []pendingOutput    // outputs produced while detached
+	maxFrame int                       // the client's frame size limit
+	attached bool                      // a connection carries the session
+	handles  map[uint64]*handle        // open handles by id
+	used     map[uint64]bool           // every handle id ever opened
+	pending  map[uint64]*waiter        // blocking requests by request id
+	sems     map[*semaphore]int        // permits taken minus released, per semaphore
+	tracked  []object                  // objects whose endSession must run for s, in first-use order
+	isTrack  map[object]bool           // the set of tracked
+	outbox   []pendingOutput           // outputs produced while detached
+	maxID    uint64                    // the highest request id applied
+	kept     map[uint64]*wire.Response // responses kept for retries, by request id
+	keptIDs  idHeap                    // the ids of kept, smallest first
 }
 
 // pendingOutput is an output held for a detached session, with what to
@@ -148,7 +152,7 @@ func (m *machine) openSession(id uint64, maxFrame int) {
 		id: id, maxFrame: maxFrame, attached: true,
 		handles: make(map[uint64]*handle), used: make(map[uint64]bool),
 		pending: make(map[uint64]*waiter), sems: make(map[*semaphore]int),
-		isTrack: make(map[object]bool),
+		isTrack: make(map[object]bool), kept: make(map[uint64]*wire.Response),
 	}
 }
 
@@ -242,8 +246,17 @@ func (m *machine) takeOutputs() []output {
 	return o
 }
 
-// emit sends f to s, or holds it while s is detached.
+// emit sends f to s, or holds it while s is detached. A response is also
+// kept, for a retry of its request.
 func (m *machine) emit(s *session, f wire.Frame, undo func(*machine)) {
+	if r, ok := f.(*wire.Response); ok {
+		m.keep(s, r)
+	}
+	m.send(s, f, undo)
+}
+
+// send sends f to s, or holds it while s is detached.
+func (m *machine) send(s *session, f wire.Frame, undo func(*machine)) {
 	if s.attached {
 		m.out = append(m.out, output{session: s.id, frame: f})
 		return
@@ -326,9 +339,14 @@ func (m *machine) request(sid uint64, q *wire.Request) error {
 	if s == nil {
 		return nil
 	}
-	if _, dup := s.pending[q.ID]; dup {
-		return &limitError{wire.ReasonProtocol, fmt.Sprintf("server: request id %d is already pending", q.ID)}
+	if q.Flags&wire.FlagAck != 0 {
+		s.forget(q.Ack)
 	}
+	if q.ID <= s.maxID {
+		m.retry(s, q)
+		return nil
+	}
+	s.maxID = q.ID
 	if !q.Op.Known() {
 		m.fail(s, q.ID, latchkey.Errorf(latchkey.KindInvalid, "server: unknown op %v", q.Op))
 		return nil

@@ -377,14 +377,14 @@ func TestAuth(t *testing.T) {
 func TestBadVersion(t *testing.T) {
 	s := startServer(t, &Config{SocketPath: Disabled})
 	nc := rawDial(t, "tcp", s.Addr().String())
-	nc.Write([]byte{0, 0, 0, 8, 1, 'L', 'K', 'E', 'Y', 0, 2, 0})
+	nc.Write([]byte{0, 0, 0, 8, 1, 'L', 'K', 'E', 'Y', 0, 9, 0})
 	rd := wire.NewReader(nc, 0)
 	_, p, err := rd.ReadFrame()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var g wire.Goodbye
-	if err := g.Decode(p); err != nil || g.Reason != wire.ReasonVersion || !strings.Contains(g.Message, "version 2") {
+	if err := g.Decode(p); err != nil || g.Reason != wire.ReasonVersion || !strings.Contains(g.Message, "version 9") {
 		t.Fatalf("goodbye %+v, %v", g, err)
 	}
 }

@@ -176,7 +176,7 @@ func TestAppendRejects(t *testing.T) {
 		{"welcome token", &wire.Welcome{Token: make([]byte, wire.MaxTokenLen+1)}, wire.ErrTooLong},
 		{"welcome version", &wire.Welcome{ServerVersion: long(wire.MaxLabelLen + 1)}, wire.ErrTooLong},
 		{"welcome negative ttl", &wire.Welcome{TTL: -1}, wire.ErrBadValue},
-		{"request flags", &wire.Request{Flags: 1}, wire.ErrBadValue},
+		{"request flags", &wire.Request{Flags: 2}, wire.ErrBadValue},
 		{"request name", &wire.Request{Name: long(wire.MaxNameLen + 1)}, wire.ErrTooLong},
 		{"request ints", &wire.Request{Ints: make([]int64, wire.MaxArgs+1)}, wire.ErrTooMany},
 		{"request bytes", &wire.Request{Bytes: make([][]byte, wire.MaxArgs+1)}, wire.ErrTooMany},
@@ -237,14 +237,14 @@ func TestDecodeMalformed(t *testing.T) {
 		{"hello bad magic", "014c4b4559", wire.ErrTruncated, "version"},
 		{"hello wrong magic", "014c4b45580001", wire.ErrBadValue, "magic"},
 		{"hello short magic", "014c4b", wire.ErrTruncated, "magic"},
-		{"hello max frame", "014c4b455900010100000000000000", wire.ErrBadValue, "max_frame"},
-		{"hello token too long", "014c4b4559000100000041", wire.ErrTooLong, "token"},
-		{"hello ttl overflow", "014c4b45590001" + "00" + "ffffffffffffffffff01", wire.ErrOverflow, "ttl"},
+		{"hello max frame", "014c4b455900020100000000000000", wire.ErrBadValue, "max_frame"},
+		{"hello token too long", "014c4b4559000200000041", wire.ErrTooLong, "token"},
+		{"hello ttl overflow", "014c4b45590002" + "00" + "ffffffffffffffffff01", wire.ErrOverflow, "ttl"},
 		{"challenge method", "0202" + strings.Repeat("00", 32), wire.ErrBadValue, "method"},
 		{"challenge short nonce", "0201" + strings.Repeat("00", 31), wire.ErrTruncated, "nonce"},
 		{"auth long", "03" + strings.Repeat("00", 33), wire.ErrTrailing, "end"},
 		{"welcome flags", "0401000000" + "02" + "00", wire.ErrBadValue, "flags"},
-		{"request flags", "050101", wire.ErrBadValue, "flags"},
+		{"request flags", "050102", wire.ErrBadValue, "flags"},
 		{"request op overflow", "050100808004", wire.ErrOverflow, "op"},
 		{"request name too long", "0501000101" + "01" + "8002", wire.ErrTooLong, "name"},
 		{"request name truncated", "0501000101" + "01" + "0561", wire.ErrTruncated, "name"},
@@ -289,7 +289,7 @@ func TestDecodeWrongTypeMethod(t *testing.T) {
 }
 
 func TestHelloVersion(t *testing.T) {
-	b, err := wire.Append(nil, &wire.Hello{Version: 2, Label: "future"})
+	b, err := wire.Append(nil, &wire.Hello{Version: wire.Version + 1, Label: "future"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,13 +298,13 @@ func TestHelloVersion(t *testing.T) {
 	var h wire.Hello
 	err = h.Decode(p)
 	var ve *wire.VersionError
-	if !errors.As(err, &ve) || ve.Version != 2 || h.Version != 2 {
-		t.Fatalf("Decode = %v, Version %d; want *VersionError for 2", err, h.Version)
+	if !errors.As(err, &ve) || ve.Version != wire.Version+1 || h.Version != wire.Version+1 {
+		t.Fatalf("Decode = %v, Version %d; want *VersionError for %d", err, h.Version, wire.Version+1)
 	}
 	if f, err := wire.Decode(p); f != nil || !errors.As(err, &ve) {
 		t.Fatalf("wire.Decode = %v, %v", f, err)
 	}
-	if got := err.Error(); got != "wire: unsupported protocol version 2 (this side speaks 1)" {
+	if got := err.Error(); got != "wire: unsupported protocol version 3 (this side speaks 2)" {
 		t.Fatalf("message %q", got)
 	}
 }

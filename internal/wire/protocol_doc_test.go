@@ -197,12 +197,12 @@ func TestProtocolDocExamples(t *testing.T) {
 			MaxFrame: 1 << 20, ServerVersion: "0.1.0"},
 		"open": &wire.Request{ID: 1, Op: wire.OpOpen, Object: wire.ObjectQueue, Handle: 1, Name: "jobs",
 			Ints: []int64{int64(latchkey.FIFO), 100}},
-		"put": &wire.Request{ID: 2, Op: wire.OpQueuePut, Object: wire.ObjectQueue, Handle: 1, Name: "jobs",
+		"put": &wire.Request{ID: 2, Flags: wire.FlagAck, Ack: 1, Op: wire.OpQueuePut, Object: wire.ObjectQueue, Handle: 1, Name: "jobs",
 			Bytes: [][]byte{[]byte("hi")}},
 		"get-response":   &wire.Response{ID: 3, Ints: []int64{7}, Bytes: [][]byte{[]byte("hi")}},
 		"error-response": &wire.Response{ID: 4, Status: wire.StatusError, Kind: latchkey.KindLocked, Message: "latchkey: locked"},
 		"cancel":         &wire.Cancel{ID: 3},
-		"goodbye":        &wire.Goodbye{Reason: wire.ReasonVersion, Message: "version 2 unsupported"},
+		"goodbye":        &wire.Goodbye{Reason: wire.ReasonVersion, Message: "version 3 unsupported"},
 	}
 	got := docExamples(t)
 	for name, f := range want {

@@ -14,14 +14,17 @@ import (
 // capacity of Ints and Bytes, so that a connection's read loop decodes
 // without allocating.
 type Request struct {
-	// ID identifies the request within its session. The client must not
-	// use an ID twice in one session; a counter from 1 is the usual
-	// choice.
+	// ID identifies the request within its session. Ids increase in the
+	// order the client sends requests (a counter from 1); a request sent
+	// again with the id of an earlier one is a retry, which the server
+	// never applies twice (protocol.md 6.1).
 	ID uint64
-	// Flags is reserved and must be 0 in protocol version 1. (Later
-	// versions define bit 0 for exactly-once retries: a sequence number
-	// follows the flags.)
+	// Flags holds [FlagAck] or 0; other bits are undefined.
 	Flags uint8
+	// Ack, sent when Flags has [FlagAck], tells the server that the client
+	// has the response of every request with an id below Ack, or will not
+	// ask for it again: the server may forget those responses.
+	Ack uint64
 	// Op is the operation.
 	Op Op
 	// Object is the type of the object the op addresses.
@@ -39,11 +42,14 @@ type Request struct {
 	Bytes [][]byte
 }
 
+// FlagAck in [Request.Flags] says that [Request.Ack] follows the flags.
+const FlagAck uint8 = 1
+
 // Type returns [TypeRequest].
 func (*Request) Type() Type { return TypeRequest }
 
 func (q *Request) appendBody(b []byte) ([]byte, error) {
-	if q.Flags != 0 {
+	if q.Flags&^FlagAck != 0 {
 		return b, fmt.Errorf("wire: encoding request frame: undefined flags %#x: %w", q.Flags, ErrBadValue)
 	}
 	if err := checkLen(TypeRequest, "name", len(q.Name), MaxNameLen); err != nil {
@@ -54,6 +60,9 @@ func (q *Request) appendBody(b []byte) ([]byte, error) {
 	}
 	b = binary.AppendUvarint(b, q.ID)
 	b = append(b, q.Flags)
+	if q.Flags&FlagAck != 0 {
+		b = binary.AppendUvarint(b, q.Ack)
+	}
 	b = binary.AppendUvarint(b, uint64(q.Op))
 	b = append(b, byte(q.Object))
 	b = binary.AppendUvarint(b, q.Handle)
@@ -69,9 +78,13 @@ func (q *Request) Decode(payload []byte) error {
 	d := newDecoder(payload, TypeRequest)
 	q.ID = d.uvarint("id", -1)
 	q.Flags = d.byte("flags")
-	if q.Flags != 0 {
+	if q.Flags&^FlagAck != 0 {
 		d.off--
 		d.fail("flags", -1, fmt.Errorf("%w: undefined flags %#x", ErrBadValue, q.Flags))
+	}
+	q.Ack = 0
+	if q.Flags&FlagAck != 0 {
+		q.Ack = d.uvarint("ack", -1)
 	}
 	q.Op = Op(d.uvarintMax("op", 0xFFFF))
 	q.Object = ObjectType(d.byte("object"))

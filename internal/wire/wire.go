@@ -5,7 +5,7 @@ import "fmt"
 // Version is the protocol version this package speaks. A client sends it in
 // its [Hello]; a server that does not speak it answers with a [Goodbye] of
 // reason [ReasonVersion].
-const Version uint16 = 1
+const Version uint16 = 2
 
 // Magic is the four bytes that open every [Hello] body, after the frame
 // type byte.

@@ -92,7 +92,7 @@ func TestWriterFrameTooLarge(t *testing.T) {
 	if err != nil || len(got) != 2 {
 		t.Fatalf("read back %d frames: %v", len(got), err)
 	}
-	if err := w.Write(&wire.Request{Flags: 1}); !errors.Is(err, wire.ErrBadValue) || w.Buffered() != 0 {
+	if err := w.Write(&wire.Request{Flags: 2}); !errors.Is(err, wire.ErrBadValue) || w.Buffered() != 0 {
 		t.Fatalf("invalid frame: %v, %d bytes buffered", err, w.Buffered())
 	}
 }
