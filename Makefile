@@ -2,7 +2,7 @@
 GO ?= go
 CPU ?= 1,2,4
 
-.PHONY: all fmt lint test race bench ci
+.PHONY: all fmt lint test race bench bench-peers ci
 all: lint test
 
 fmt:
@@ -22,6 +22,15 @@ race:
 # In-process benchmarks against sync, x/sync/semaphore and channels.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 3 -cpu 1,2 ./local
+
+# The server side by side with Redis, Python's manager and the loopback
+# floor, in the peer kit (bench/README.md). Run it on a quiet machine.
+PEERS ?= ../shared/peers
+PEERS_OUT ?= results/ours-vs-peers-$(shell date +%Y%m%d-%H%M)
+bench-peers:
+	mkdir -p $(PEERS)/ours && cp bench/peers/ours/run.sh $(PEERS)/ours/run.sh
+	cd $(PEERS) && LATCHKEY_SRC=$(CURDIR) ./run_all.sh -r 3 -d 3 -p split -o $(PEERS_OUT) floor python redis ours
+	cd $(PEERS) && python3 tools/summarize.py --pivot $(PEERS_OUT) && python3 $(CURDIR)/bench/peers/ours/targets.py $(PEERS_OUT)
 
 ci:
 	bash .ci/run
