@@ -346,7 +346,19 @@ func TestDiskErrors(t *testing.T) {
 			} else {
 				m.setFaults(nil, func(name string) error { return tc.sync })
 			}
-			bad := appendRecs(t, l, 5)
+			// The first of these may fail the log before the others are
+			// appended: an Append after the failure reports it.
+			bad := good
+			for range 5 {
+				i, err := l.Append(rec(l.Last() + 1))
+				if err != nil {
+					if !errors.Is(err, ErrFailed) {
+						t.Fatalf("Append: %v", err)
+					}
+					break
+				}
+				bad = i
+			}
 			deadline := time.Now().Add(10 * time.Second)
 			for l.Err() == nil && time.Now().Before(deadline) {
 				select {
