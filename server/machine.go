@@ -24,6 +24,9 @@ type machine struct {
 	sessions map[uint64]*session // by id
 	out      []output            // produced since the last takeOutputs
 	scratch  []byte              // for measuring responses
+	// fenceBase is the lowest fence counter of any object: raised on a
+	// restart of a server whose log may have lost grants (see fence.go).
+	fenceBase uint64
 }
 
 // machineLimits are the per-session bounds the machine enforces.
@@ -479,6 +482,7 @@ func (m *machine) open(s *session, q *wire.Request) error {
 			m.fail(s, q.ID, err)
 			return nil
 		}
+		raiseFence(obj, m.fenceBase)
 		m.objects[q.Name] = obj
 	}
 	if c, ok := obj.(*condition); ok && len(q.Ints) == 1 && q.Ints[0] != 0 {
