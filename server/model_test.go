@@ -31,36 +31,36 @@ func TestMachineRandom(t *testing.T) {
 type testInput struct {
 	kind     testInputKind
 	session  uint64
-	maxFrame int           // inOpen, inAttach
-	req      *wire.Request // inRequest
-	id       uint64        // inCancel: the request id
+	maxFrame int           // tinOpen, tinAttach
+	req      *wire.Request // tinRequest
+	id       uint64        // tinCancel: the request id
 }
 
 type testInputKind uint8
 
 const (
-	inOpen testInputKind = iota
-	inAttach
-	inDetach
-	inRequest
-	inCancel
-	inEnd
+	tinOpen testInputKind = iota
+	tinAttach
+	tinDetach
+	tinRequest
+	tinCancel
+	tinEnd
 )
 
 // apply applies in to m.
 func (in testInput) apply(m *machine) error {
 	switch in.kind {
-	case inOpen:
+	case tinOpen:
 		m.openSession(in.session, in.maxFrame)
-	case inAttach:
+	case tinAttach:
 		m.attach(in.session, in.maxFrame)
-	case inDetach:
+	case tinDetach:
 		m.detach(in.session)
-	case inRequest:
+	case tinRequest:
 		return m.request(in.session, in.req)
-	case inCancel:
+	case tinCancel:
 		m.cancel(in.session, in.id)
-	case inEnd:
+	case tinEnd:
 		m.endSession(in.session)
 	}
 	return nil
@@ -115,7 +115,7 @@ func (x *rnd) run(steps int, each func()) {
 func (x *rnd) finish() {
 	t := x.t
 	for _, s := range x.live {
-		x.apply(testInput{kind: inEnd, session: s})
+		x.apply(testInput{kind: tinEnd, session: s})
 	}
 	x.live = nil
 	x.check()
@@ -142,7 +142,7 @@ func (x *rnd) finish() {
 // apply applies in to the machine, records the responses and calls
 // x.after.
 func (x *rnd) apply(in testInput) error {
-	if in.kind == inOpen {
+	if in.kind == tinOpen {
 		x.resp[in.session] = make(map[uint64]*wire.Response)
 	}
 	err := in.apply(x.m)
@@ -157,7 +157,7 @@ func (x *rnd) apply(in testInput) error {
 func (x *rnd) newSession() {
 	x.nextSess++
 	s := x.nextSess
-	x.apply(testInput{kind: inOpen, session: s})
+	x.apply(testInput{kind: tinOpen, session: s})
 	x.live = append(x.live, s)
 	x.openObj(s, 1, wire.ObjectLock, "l")
 	x.openObj(s, 2, wire.ObjectRLock, "r")
@@ -178,7 +178,7 @@ func (x *rnd) openObj(sid, h uint64, t wire.ObjectType, name string, params ...i
 	x.t.Helper()
 	x.nextID++
 	q := &wire.Request{ID: x.nextID, Op: wire.OpOpen, Object: t, Handle: h, Name: name, Ints: params}
-	if err := x.apply(testInput{kind: inRequest, session: sid, req: q}); err != nil {
+	if err := x.apply(testInput{kind: tinRequest, session: sid, req: q}); err != nil {
 		x.t.Fatal(err)
 	}
 	if err := x.got(sid, x.nextID).Err(); err != nil {
@@ -190,7 +190,7 @@ func (x *rnd) step() {
 	s := x.live[x.r.IntN(len(x.live))]
 	switch k := x.r.IntN(100); {
 	case k < 3:
-		x.apply(testInput{kind: inEnd, session: s})
+		x.apply(testInput{kind: tinEnd, session: s})
 		for i, v := range x.live {
 			if v == s {
 				x.live = append(x.live[:i], x.live[i+1:]...)
@@ -200,14 +200,14 @@ func (x *rnd) step() {
 		x.newSession()
 		return
 	case k < 5:
-		x.apply(testInput{kind: inDetach, session: s})
+		x.apply(testInput{kind: tinDetach, session: s})
 		return
 	case k < 8:
-		x.apply(testInput{kind: inAttach, session: s})
+		x.apply(testInput{kind: tinAttach, session: s})
 		return
 	case k < 18:
 		if ids := sortedKeys(x.m.sessions[s].pending); len(ids) > 0 {
-			x.apply(testInput{kind: inCancel, session: s, id: ids[x.r.IntN(len(ids))]})
+			x.apply(testInput{kind: tinCancel, session: s, id: ids[x.r.IntN(len(ids))]})
 		}
 		return
 	}
@@ -275,7 +275,7 @@ func (x *rnd) send(sid uint64, op wire.Op, h uint64, name string, ints []int64, 
 	}
 	qu := x.m.objects["q"].(*queue)
 	unf, out := qu.unfinished, len(qu.out)
-	if err := x.apply(testInput{kind: inRequest, session: sid, req: q}); err != nil {
+	if err := x.apply(testInput{kind: tinRequest, session: sid, req: q}); err != nil {
 		x.t.Fatalf("request: %v", err)
 	}
 	switch op {

@@ -211,9 +211,6 @@ func (o *owner) record(in *input) {
 		return
 	}
 	o.sinceSnap++
-	if o.sinceSnap >= o.s.cfg.SnapshotEvery && !o.snapping {
-		o.snapshot()
-	}
 }
 
 // exec applies in to the state. The live path and the replay of the log
@@ -249,10 +246,16 @@ func (o *owner) exec(in *input) error {
 	return nil
 }
 
-// do records in and applies it.
+// do records in and applies it, and starts a snapshot when enough
+// records have accumulated: after the apply, since a snapshot at index i
+// must hold the effect of record i.
 func (o *owner) do(in *input) error {
 	o.record(in)
-	return o.exec(in)
+	err := o.exec(in)
+	if o.log != nil && o.failed == nil && o.sinceSnap >= o.s.cfg.SnapshotEvery && !o.snapping {
+		o.snapshot()
+	}
+	return err
 }
 
 func (o *owner) apply(cmd command, now time.Time) {

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,9 +14,9 @@ import (
 
 // serveAt starts a server on addr with data in dir and returns a function
 // that stops it.
-func serveAt(t *testing.T, dir, addr string, sync server.Sync) (*server.Server, func()) {
+func serveAt(t *testing.T, dir, addr string, sync server.Sync, snapEvery int) (*server.Server, func()) {
 	t.Helper()
-	s, err := server.New(&server.Config{Addr: addr, DataDir: dir, SocketPath: server.Disabled, Sync: sync})
+	s, err := server.New(&server.Config{Addr: addr, DataDir: dir, SocketPath: server.Disabled, Sync: sync, SnapshotEvery: snapEvery})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,13 +41,16 @@ func serveAt(t *testing.T, dir, addr string, sync server.Sync) (*server.Server, 
 // sessions of clients that come back within their TTL, with their holds.
 func TestRestartKeepsState(t *testing.T) {
 	for _, mode := range []server.Sync{server.SyncAlways, server.SyncInterval, server.SyncNever} {
-		t.Run(string(mode), func(t *testing.T) { testRestart(t, mode) })
+		t.Run(string(mode), func(t *testing.T) { testRestart(t, mode, 0) })
 	}
+	// A snapshot every 3 records: the state comes back from a snapshot
+	// and the records after it.
+	t.Run("snapshots", func(t *testing.T) { testRestart(t, server.SyncAlways, 3) })
 }
 
-func testRestart(t *testing.T, mode server.Sync) {
+func testRestart(t *testing.T, mode server.Sync, snapEvery int) {
 	dir := t.TempDir()
-	s1, stop1 := serveAt(t, dir, "127.0.0.1:0", mode)
+	s1, stop1 := serveAt(t, dir, "127.0.0.1:0", mode, snapEvery)
 	addr := s1.Addr().String()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
@@ -79,7 +83,13 @@ func testRestart(t *testing.T, mode server.Sync) {
 	}
 
 	stop1()
-	_, stop2 := serveAt(t, dir, addr, mode)
+	if snapEvery > 0 {
+		snaps, _ := filepath.Glob(filepath.Join(dir, "wal", "*.snap"))
+		if len(snaps) == 0 {
+			t.Fatal("no snapshot written")
+		}
+	}
+	_, stop2 := serveAt(t, dir, addr, mode, snapEvery)
 	defer stop2()
 
 	// The client resumes its session: its lock is still its own.

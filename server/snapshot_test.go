@@ -389,9 +389,9 @@ func TestSnapshotOrphanHandles(t *testing.T) {
 		t.Fatalf("lock after the session ended: locked %v holder %+v", l.locked, l.holder)
 	}
 	twinDrive(t, x.m, m, []testInput{
-		{kind: inRequest, session: 2, req: &wire.Request{ID: 1000, Op: wire.OpLockUnlock, Object: wire.ObjectLock, Handle: 3, Name: "l"}},
-		{kind: inRequest, session: 2, req: &wire.Request{ID: 1001, Op: wire.OpRLockTryLock, Object: wire.ObjectRLock, Handle: 1, Name: "r"}},
-		{kind: inRequest, session: 3, req: &wire.Request{ID: 1002, Op: wire.OpConditionLock, Object: wire.ObjectCondition, Handle: 4, Name: "cl"}},
+		{kind: tinRequest, session: 2, req: &wire.Request{ID: 1000, Op: wire.OpLockUnlock, Object: wire.ObjectLock, Handle: 3, Name: "l"}},
+		{kind: tinRequest, session: 2, req: &wire.Request{ID: 1001, Op: wire.OpRLockTryLock, Object: wire.ObjectRLock, Handle: 1, Name: "r"}},
+		{kind: tinRequest, session: 3, req: &wire.Request{ID: 1002, Op: wire.OpConditionLock, Object: wire.ObjectCondition, Handle: 4, Name: "cl"}},
 	})
 }
 
@@ -548,7 +548,7 @@ func TestSnapshotRichMachine(t *testing.T) {
 	id := uint64(10000)
 	req := func(s uint64, op wire.Op, h uint64, name string, ints []int64, bs ...[]byte) {
 		id++
-		inputs = append(inputs, testInput{kind: inRequest, session: s, req: &wire.Request{ID: id, Op: op, Object: op.Object(), Handle: h, Name: name, Ints: ints, Bytes: bs}})
+		inputs = append(inputs, testInput{kind: tinRequest, session: s, req: &wire.Request{ID: id, Op: op, Object: op.Object(), Handle: h, Name: name, Ints: ints, Bytes: bs}})
 	}
 	req(1, wire.OpDictAll, 1, "d", nil)
 	req(1, wire.OpDictPopItem, 1, "d", nil)
@@ -566,15 +566,15 @@ func TestSnapshotRichMachine(t *testing.T) {
 	}
 	req(1, wire.OpBarrierWait, 15, "b", []int64{0})
 	inputs = append(inputs,
-		testInput{kind: inEnd, session: 3},
-		testInput{kind: inAttach, session: 2},
-		testInput{kind: inCancel, session: 1, id: 1},
+		testInput{kind: tinEnd, session: 3},
+		testInput{kind: tinAttach, session: 2},
+		testInput{kind: tinCancel, session: 1, id: 1},
 	)
 	req(1, wire.OpSimpleQueueTryGet, 14, "sq", nil)
 	req(1, wire.OpSemaphoreRelease, 9, "s", []int64{1})
 	req(1, wire.OpConditionUnlock, 16, "c", nil)
 	req(1, wire.OpList, 0, "", nil)
-	inputs = append(inputs, testInput{kind: inEnd, session: 2}, testInput{kind: inEnd, session: 1})
+	inputs = append(inputs, testInput{kind: tinEnd, session: 2}, testInput{kind: tinEnd, session: 1})
 	twinDrive(t, m, m2, inputs)
 }
 
