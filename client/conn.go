@@ -362,7 +362,6 @@ func (c *Client) afterDrop(cn *conn) *conn {
 	if cn.rerr != nil && !errors.Is(cn.rerr, io.EOF) && !errors.Is(cn.rerr, net.ErrClosed) {
 		reason = cn.rerr.Error()
 	}
-	var failSent error
 	if g := cn.goodbye; g != nil {
 		reason = fmt.Sprintf("server said goodbye (%v): %s", g.Reason, g.Message)
 		switch g.Reason {
@@ -372,9 +371,10 @@ func (c *Client) afterDrop(cn *conn) *conn {
 			c.finishLocked(fmt.Errorf("%w: %s", latchkey.ErrLost, reason))
 		case wire.ReasonAuth, wire.ReasonVersion:
 			c.finishLocked(fmt.Errorf("%w: %w: %s", latchkey.ErrLost, ErrAuth, reason))
-		case wire.ReasonShutdown:
-			failSent = fmt.Errorf("%w: %s", latchkey.ErrClosed, reason)
 		}
+		// A server shutting down may come back with its state (a durable
+		// server keeps sessions across restarts): resume as after any
+		// drop.
 		if c.err != nil {
 			c.mu.Unlock()
 			c.cfg.Logger.Warn("latchkey session ended", "reason", reason)
@@ -385,10 +385,6 @@ func (c *Client) afterDrop(cn *conn) *conn {
 	// connection; control frames are dropped.
 	for _, cl := range c.pending {
 		if cl.sentGen == 0 {
-			continue
-		}
-		if failSent != nil {
-			c.completeLocked(cl, callResult{err: failSent})
 			continue
 		}
 		cl.inDoubt = true

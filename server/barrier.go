@@ -166,3 +166,21 @@ func (b *barrier) release(m *machine, h *handle) {
 		b.actionDone(m, false)
 	}
 }
+
+func (b *barrier) save(e *snapEncoder) {
+	e.int(b.parties)
+	e.bool(b.broken)
+	e.int(b.count)
+	e.waitList(&b.gen)
+	e.waitList(&b.next)
+	e.handle(b.tripping)
+}
+
+func (b *barrier) restore(d *snapDecoder) {
+	b.parties = d.int("parties")
+	b.broken = d.bool("broken")
+	b.count = d.int("count")
+	d.waitList("cycle waiters", &b.gen, b)
+	d.waitList("next waiters", &b.next, b)
+	d.handleRef("tripping", func(h *handle) { b.tripping = h })
+}

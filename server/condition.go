@@ -143,3 +143,30 @@ func (c *condition) release(m *machine, h *handle) {
 		c.own.release(m, h)
 	}
 }
+
+func (c *condition) save(e *snapEncoder) {
+	e.bool(c.own != nil)
+	if c.own != nil {
+		c.own.save(e)
+	} else {
+		e.object(c.bound)
+	}
+	e.waitList(&c.q)
+}
+
+func (c *condition) restore(d *snapDecoder) {
+	if d.bool("own lock") {
+		c.own = new(lock)
+		c.own.restoreFor(d, c)
+	} else {
+		d.objectLater("bound lock", func(o object) {
+			switch o.(type) {
+			case *lock, *rlock:
+				c.bound = o
+			default:
+				d.fail("bound lock", "a %v, not a Lock or RLock", o.kind())
+			}
+		})
+	}
+	d.waitList("waiters", &c.q, c)
+}

@@ -26,10 +26,12 @@ type Config struct {
 	// [Disabled] turns TCP off. A port of 0 picks a free port (see
 	// [Server.Addr]). An address that is not loopback requires AuthKey.
 	Addr string
-	// DataDir is the server's directory; the Unix socket lives there by
-	// default. Empty means a per-user directory: $XDG_RUNTIME_DIR/latchkey,
-	// or os.TempDir()/latchkey-<uid> when XDG_RUNTIME_DIR is unset. It is
-	// created (mode 0700) if missing.
+	// DataDir is the server's directory: its write-ahead log and
+	// snapshots live in DataDir/wal, and the Unix socket in DataDir by
+	// default. Empty means $XDG_STATE_HOME/latchkey, or
+	// ~/.local/state/latchkey when XDG_STATE_HOME is unset (or
+	// os.TempDir()/latchkey-<uid> without a home directory). It is created
+	// (mode 0700) if missing.
 	DataDir string
 	// SocketPath is the Unix socket to listen on. Empty means
 	// <DataDir>/latchkey.sock; [Disabled] turns the socket off.
@@ -61,12 +63,45 @@ type Config struct {
 	// closed it or died, so waiting out the lease would only delay the
 	// next holder.
 	ResumeLocal bool
+	// Sync says when the server's write-ahead log is fsynced, and so what
+	// a crash can lose (docs/operations.md). Empty means [SyncAlways].
+	Sync Sync
+	// SyncInterval is the longest time between fsyncs under
+	// [SyncInterval]. Zero means 100ms.
+	SyncInterval time.Duration
+	// SnapshotEvery is the number of log records after which the server
+	// writes a snapshot of its state and drops the log before it. Zero
+	// means 100000.
+	SnapshotEvery int
 	// HandshakeTimeout bounds the handshake of a new connection. Zero
 	// means 5s.
 	HandshakeTimeout time.Duration
 	// Logger receives the server's logs. Nil discards them.
 	Logger *slog.Logger
 }
+
+// Sync is when the server makes what it acknowledges durable.
+type Sync string
+
+// The sync modes. Every mode loses nothing when only the server process
+// crashes (what was written reached the operating system); they differ on
+// power loss or an operating system crash.
+const (
+	// SyncAlways answers a request only after the log records leading to
+	// the answer are fsynced; one fsync covers every request that arrived
+	// meanwhile (group commit). Loses nothing acknowledged.
+	SyncAlways Sync = "always"
+	// SyncInterval answers once the records are written to the operating
+	// system and fsyncs at most every Config.SyncInterval. May lose the
+	// last interval's acknowledged changes on power loss.
+	SyncInterval Sync = "interval"
+	// SyncNever writes and leaves flushing to the operating system. May
+	// lose what the operating system had not flushed on power loss.
+	SyncNever Sync = "never"
+	// SyncNone keeps no log: the server's state lives in memory only and
+	// a restart starts empty (fences restart at 1).
+	SyncNone Sync = "none"
+)
 
 // DefaultConfig returns a Config with every default filled in.
 func DefaultConfig() *Config {
@@ -81,11 +116,16 @@ func (c *Config) fill() {
 		c.Addr = DefaultAddr
 	}
 	if c.DataDir == "" {
-		if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
-			c.DataDir = filepath.Join(d, "latchkey")
-		} else {
-			c.DataDir = filepath.Join(os.TempDir(), "latchkey-"+strconv.Itoa(os.Getuid()))
-		}
+		c.DataDir = defaultDataDir()
+	}
+	if c.Sync == "" {
+		c.Sync = SyncAlways
+	}
+	if c.SyncInterval == 0 {
+		c.SyncInterval = 100 * time.Millisecond
+	}
+	if c.SnapshotEvery == 0 {
+		c.SnapshotEvery = 100000
 	}
 	if c.SocketPath == "" {
 		c.SocketPath = filepath.Join(c.DataDir, "latchkey.sock")
@@ -117,6 +157,17 @@ func (c *Config) fill() {
 	}
 }
 
+// defaultDataDir is Config.DataDir's default.
+func defaultDataDir() string {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "latchkey")
+	}
+	if home, err := os.UserHomeDir(); err == nil && home != "" {
+		return filepath.Join(home, ".local", "state", "latchkey")
+	}
+	return filepath.Join(os.TempDir(), "latchkey-"+strconv.Itoa(os.Getuid()))
+}
+
 // Validate reports whether c (with defaults for its zero fields) is
 // usable. It refuses a TCP address that is not loopback when AuthKey is
 // empty.
@@ -126,8 +177,14 @@ func (c *Config) Validate() error {
 	if d.Addr == Disabled && d.SocketPath == Disabled {
 		return errors.New("server: both the TCP address and the Unix socket are disabled")
 	}
-	if d.TTL < 0 || d.MinTTL < 0 || d.MaxTTL < d.MinTTL || d.MaxHandles < 0 || d.MaxPending < 0 || d.HandshakeTimeout < 0 {
+	if d.TTL < 0 || d.MinTTL < 0 || d.MaxTTL < d.MinTTL || d.MaxHandles < 0 || d.MaxPending < 0 || d.HandshakeTimeout < 0 ||
+		d.SyncInterval < 0 || d.SnapshotEvery < 0 {
 		return errors.New("server: negative duration or limit, or MaxTTL below MinTTL")
+	}
+	switch d.Sync {
+	case SyncAlways, SyncInterval, SyncNever, SyncNone:
+	default:
+		return fmt.Errorf("server: unknown Sync mode %q (always, interval, never or none)", d.Sync)
 	}
 	if d.Addr != Disabled && len(d.AuthKey) == 0 {
 		host, _, err := net.SplitHostPort(d.Addr)

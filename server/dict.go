@@ -159,3 +159,22 @@ func (d *dict) do(m *machine, h *handle, q *wire.Request) {
 		m.reply(s, q.ID, nil, nil)
 	}
 }
+
+func (d *dict) save(e *snapEncoder) {
+	e.count(d.order.Len())
+	for el := d.order.Front(); el != nil; el = el.Next() {
+		de := el.Value.(*dictEntry)
+		e.string(de.key)
+		e.bytes(de.val)
+	}
+}
+
+func (d *dict) restore(dec *snapDecoder) {
+	for i, n := 0, dec.count("entries"); i < n && dec.err == nil; i++ {
+		k := dec.string("key")
+		if _, dup := d.m[k]; dup {
+			dec.fail("key", "%q twice", k)
+		}
+		d.store(k, dec.bytes("value"))
+	}
+}

@@ -41,3 +41,13 @@ func (e *event) do(m *machine, h *handle, q *wire.Request) {
 
 func (e *event) cancel(m *machine, w *waiter)              { m.cancelSimple(w) }
 func (e *event) abandon(m *machine, w *waiter, reply bool) { m.abandonSimple(w, reply) }
+
+func (e *event) save(enc *snapEncoder) {
+	enc.bool(e.set)
+	enc.waitList(&e.q)
+}
+
+func (e *event) restore(d *snapDecoder) {
+	e.set = d.bool("set")
+	d.waitList("waiters", &e.q, e)
+}

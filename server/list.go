@@ -144,3 +144,20 @@ func (l *listObject) do(m *machine, h *handle, q *wire.Request) {
 		m.reply(s, q.ID, nil, nil)
 	}
 }
+
+func (l *listObject) save(e *snapEncoder) {
+	e.count(len(l.items))
+	for _, v := range l.items {
+		e.bytes(v)
+	}
+}
+
+func (l *listObject) restore(d *snapDecoder) {
+	n := d.count("items")
+	if n > 0 {
+		l.items = make([][]byte, 0, n)
+	}
+	for i := 0; i < n && d.err == nil; i++ {
+		l.items = append(l.items, d.bytes("item"))
+	}
+}

@@ -368,3 +368,53 @@ func (rw *rwlock) abandon(m *machine, w *waiter, reply bool) {
 	m.abandonSimple(w, reply)
 	rw.wake(m)
 }
+
+func (l *lock) save(e *snapEncoder) {
+	e.bool(l.locked)
+	e.handle(l.holder)
+	e.uvarint(l.fence)
+	e.bool(l.died)
+	e.waitList(&l.q)
+}
+
+func (l *lock) restore(d *snapDecoder) { l.restoreFor(d, l) }
+
+// restoreFor is restore for a lock whose waiters are requests on home: the
+// lock itself, or the Condition whose own lock it is.
+func (l *lock) restoreFor(d *snapDecoder, home object) {
+	l.locked = d.bool("locked")
+	d.handleRef("holder", func(h *handle) { l.holder = h })
+	l.fence = d.uvarint("fence")
+	l.died = d.bool("died")
+	d.waitList("waiters", &l.q, home)
+}
+
+func (r *rlock) save(e *snapEncoder) {
+	e.handle(r.owner)
+	e.uvarint(r.fence)
+	e.bool(r.died)
+	e.waitList(&r.q)
+}
+
+func (r *rlock) restore(d *snapDecoder) {
+	d.handleRef("owner", func(h *handle) { r.owner = h })
+	r.fence = d.uvarint("fence")
+	r.died = d.bool("died")
+	d.waitList("waiters", &r.q, r)
+}
+
+func (rw *rwlock) save(e *snapEncoder) {
+	e.int(rw.readers)
+	e.handle(rw.writer)
+	e.uvarint(rw.fence)
+	e.bool(rw.died)
+	e.waitList(&rw.q)
+}
+
+func (rw *rwlock) restore(d *snapDecoder) {
+	rw.readers = d.int("readers")
+	d.handleRef("writer", func(h *handle) { rw.writer = h })
+	rw.fence = d.uvarint("fence")
+	rw.died = d.bool("died")
+	d.waitList("waiters", &rw.q, rw)
+}

@@ -24,6 +24,9 @@ type machine struct {
 	sessions map[uint64]*session // by id
 	out      []output            // produced since the last takeOutputs
 	scratch  []byte              // for measuring responses
+	// fenceBase is the lowest fence counter of any object: raised on a
+	// restart of a server whose log may have lost grants (see fence.go).
+	fenceBase uint64
 }
 
 // machineLimits are the per-session bounds the machine enforces.
@@ -67,10 +70,10 @@ type session struct {
 }
 
 // pendingOutput is an output held for a detached session, with what to
-// undo if the session ends before it is delivered.
+// give back if the session ends before it is delivered.
 type pendingOutput struct {
 	frame wire.Frame
-	undo  func(m *machine)
+	back  giveBack
 }
 
 // handle is an open handle of a session on an object.
@@ -127,6 +130,12 @@ type object interface {
 	release(m *machine, h *handle)
 	// endSession cleans up what s owned beyond its handles' holds.
 	endSession(m *machine, s *session)
+	// save appends the object's state to a snapshot (snapshot.go).
+	save(e *snapEncoder)
+	// restore sets the state of a new, empty object from a snapshot; it
+	// records an error in d, or reference fix-ups to run once every
+	// object, session and handle exists.
+	restore(d *snapDecoder)
 }
 
 // baseObject gives objects default no-op hooks.
@@ -148,8 +157,15 @@ func (m *machine) openSession(id uint64, maxFrame int) {
 	if maxFrame <= 0 {
 		maxFrame = wire.DefaultMaxFrame
 	}
-	m.sessions[id] = &session{
-		id: id, maxFrame: maxFrame, attached: true,
+	s := newSession(id, maxFrame)
+	s.attached = true
+	m.sessions[id] = s
+}
+
+// newSession returns an empty detached session.
+func newSession(id uint64, maxFrame int) *session {
+	return &session{
+		id: id, maxFrame: maxFrame,
 		handles: make(map[uint64]*handle), used: make(map[uint64]bool),
 		pending: make(map[uint64]*waiter), sems: make(map[*semaphore]int),
 		isTrack: make(map[object]bool), kept: make(map[uint64]*wire.Response),
@@ -204,9 +220,7 @@ func (m *machine) endSession(id uint64) {
 	}
 	delete(m.sessions, id)
 	for _, p := range slices.Backward(s.outbox) {
-		if p.undo != nil {
-			p.undo(m)
-		}
+		p.back.apply(m)
 	}
 	s.outbox = nil
 }
@@ -248,51 +262,50 @@ func (m *machine) takeOutputs() []output {
 
 // emit sends f to s, or holds it while s is detached. A response is also
 // kept, for a retry of its request.
-func (m *machine) emit(s *session, f wire.Frame, undo func(*machine)) {
+func (m *machine) emit(s *session, f wire.Frame, back giveBack) {
 	if r, ok := f.(*wire.Response); ok {
 		m.keep(s, r)
 	}
-	m.send(s, f, undo)
+	m.send(s, f, back)
 }
 
 // send sends f to s, or holds it while s is detached.
-func (m *machine) send(s *session, f wire.Frame, undo func(*machine)) {
+func (m *machine) send(s *session, f wire.Frame, back giveBack) {
 	if s.attached {
 		m.out = append(m.out, output{session: s.id, frame: f})
 		return
 	}
-	s.outbox = append(s.outbox, pendingOutput{frame: f, undo: undo})
+	s.outbox = append(s.outbox, pendingOutput{frame: f, back: back})
 }
 
 // reply answers request id of s with success.
 func (m *machine) reply(s *session, id uint64, ints []int64, bs [][]byte) {
-	m.replyUndo(s, id, ints, bs, nil)
+	m.replyBack(s, id, ints, bs, giveBack{})
 }
 
-// replyUndo is reply with an undo for a session that ends before the
-// response is delivered.
-func (m *machine) replyUndo(s *session, id uint64, ints []int64, bs [][]byte, undo func(*machine)) {
+// replyBack is reply with what to give back if s ends before the
+// response is delivered. A response too large for s gives it back at once.
+func (m *machine) replyBack(s *session, id uint64, ints []int64, bs [][]byte, back giveBack) {
 	r := &wire.Response{ID: id, Ints: ints, Bytes: bs}
 	if !m.fits(s, r) {
-		if undo != nil {
-			undo(m)
-		}
+		back.apply(m)
+		back = giveBack{}
 		r = &wire.Response{ID: id}
 		r.SetErr(latchkey.Errorf(latchkey.KindOutOfRange, "server: response larger than the client's frame limit of %d bytes", s.maxFrame))
 	}
-	m.emit(s, r, undo)
+	m.emit(s, r, back)
 }
 
 // fail answers request id of s with err (and optional results).
 func (m *machine) fail(s *session, id uint64, err error, ints ...int64) {
 	r := &wire.Response{ID: id, Ints: ints}
 	r.SetErr(err)
-	m.emit(s, r, nil)
+	m.emit(s, r, giveBack{})
 }
 
 // canceled answers request id of s with status 2.
 func (m *machine) canceled(s *session, id uint64) {
-	m.emit(s, &wire.Response{ID: id, Status: wire.StatusCanceled}, nil)
+	m.emit(s, &wire.Response{ID: id, Status: wire.StatusCanceled}, giveBack{})
 }
 
 // fits reports whether r fits s's frame size limit.
@@ -479,6 +492,7 @@ func (m *machine) open(s *session, q *wire.Request) error {
 			m.fail(s, q.ID, err)
 			return nil
 		}
+		raiseFence(obj, m.fenceBase)
 		m.objects[q.Name] = obj
 	}
 	if c, ok := obj.(*condition); ok && len(q.Ints) == 1 && q.Ints[0] != 0 {

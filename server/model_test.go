@@ -27,6 +27,47 @@ func TestMachineRandom(t *testing.T) {
 	}
 }
 
+// testInput is one input of the machine, as its owner applies them.
+type testInput struct {
+	kind     testInputKind
+	session  uint64
+	maxFrame int           // tinOpen, tinAttach
+	req      *wire.Request // tinRequest
+	id       uint64        // tinCancel: the request id
+}
+
+type testInputKind uint8
+
+const (
+	tinOpen testInputKind = iota
+	tinAttach
+	tinDetach
+	tinRequest
+	tinCancel
+	tinEnd
+)
+
+// apply applies in to m.
+func (in testInput) apply(m *machine) error {
+	switch in.kind {
+	case tinOpen:
+		m.openSession(in.session, in.maxFrame)
+	case tinAttach:
+		m.attach(in.session, in.maxFrame)
+	case tinDetach:
+		m.detach(in.session)
+	case tinRequest:
+		return m.request(in.session, in.req)
+	case tinCancel:
+		m.cancel(in.session, in.id)
+	case tinEnd:
+		m.endSession(in.session)
+	}
+	return nil
+}
+
+// rnd generates seeded random inputs from several sessions and applies
+// them to its harness's machine.
 type rnd struct {
 	*harness
 	r         *rand.Rand
@@ -35,22 +76,48 @@ type rnd struct {
 	lastFence map[string]int64
 	puts      int
 	retired   int
+
+	// after, if set, is called with every input applied, its error and
+	// its outputs (already recorded in the harness).
+	after func(in testInput, err error, outs []output)
+	// more adds a Barrier, an Event, a SimpleQueue, a Condition with its
+	// own lock, closes of the Lock handle the Condition "c" is bound to,
+	// and Acks (set before run; TestMachineRandom runs without).
+	more bool
 }
 
 func runRandom(t *testing.T, seed uint64, steps int) {
-	x := &rnd{harness: newHarness(t), r: rand.New(rand.NewPCG(seed, seed^0x9e37)), lastFence: map[string]int64{}}
+	x := newRnd(t, seed)
+	x.run(steps, nil)
+	x.finish()
+}
+
+func newRnd(t testing.TB, seed uint64) *rnd {
+	return &rnd{harness: newHarness(t), r: rand.New(rand.NewPCG(seed, seed^0x9e37)), lastFence: map[string]int64{}}
+}
+
+// run opens four sessions and applies steps random steps, checking the
+// invariants after each and then calling each, if set.
+func (x *rnd) run(steps int, each func()) {
 	for range 4 {
 		x.newSession()
 	}
 	for range steps {
 		x.step()
 		x.check()
+		if each != nil {
+			each()
+		}
 	}
+}
+
+// finish ends every session and checks that everything was given back.
+func (x *rnd) finish() {
+	t := x.t
 	for _, s := range x.live {
-		x.m.endSession(s)
+		x.apply(testInput{kind: tinEnd, session: s})
 	}
 	x.live = nil
-	x.collect()
 	x.check()
 	for name, o := range x.m.objects {
 		if o.waiters() != 0 {
@@ -72,10 +139,25 @@ func runRandom(t *testing.T, seed uint64, steps int) {
 	}
 }
 
+// apply applies in to the machine, records the responses and calls
+// x.after.
+func (x *rnd) apply(in testInput) error {
+	if in.kind == tinOpen {
+		x.resp[in.session] = make(map[uint64]*wire.Response)
+	}
+	err := in.apply(x.m)
+	outs := x.m.takeOutputs()
+	x.record(outs)
+	if x.after != nil {
+		x.after(in, err, outs)
+	}
+	return err
+}
+
 func (x *rnd) newSession() {
 	x.nextSess++
 	s := x.nextSess
-	x.open(s)
+	x.apply(testInput{kind: tinOpen, session: s})
 	x.live = append(x.live, s)
 	x.openObj(s, 1, wire.ObjectLock, "l")
 	x.openObj(s, 2, wire.ObjectRLock, "r")
@@ -83,33 +165,49 @@ func (x *rnd) newSession() {
 	x.openObj(s, 4, wire.ObjectQueue, "q", 0, 3)
 	x.openObj(s, 5, wire.ObjectRWLock, "rw")
 	x.openObj(s, 6, wire.ObjectCondition, "c", 1) // bound to the Lock
+	if x.more {
+		x.openObj(s, 7, wire.ObjectBarrier, "b", 3)
+		x.openObj(s, 8, wire.ObjectEvent, "e")
+		x.openObj(s, 9, wire.ObjectSimpleQueue, "sq")
+		x.openObj(s, 10, wire.ObjectCondition, "oc", 0)
+	}
+}
+
+// openObj opens handle h of session sid on name.
+func (x *rnd) openObj(sid, h uint64, t wire.ObjectType, name string, params ...int64) {
+	x.t.Helper()
+	x.nextID++
+	q := &wire.Request{ID: x.nextID, Op: wire.OpOpen, Object: t, Handle: h, Name: name, Ints: params}
+	if err := x.apply(testInput{kind: tinRequest, session: sid, req: q}); err != nil {
+		x.t.Fatal(err)
+	}
+	if err := x.got(sid, x.nextID).Err(); err != nil {
+		x.t.Fatalf("open %v %q: %v", t, name, err)
+	}
 }
 
 func (x *rnd) step() {
 	s := x.live[x.r.IntN(len(x.live))]
 	switch k := x.r.IntN(100); {
 	case k < 3:
-		x.m.endSession(s)
+		x.apply(testInput{kind: tinEnd, session: s})
 		for i, v := range x.live {
 			if v == s {
 				x.live = append(x.live[:i], x.live[i+1:]...)
 				break
 			}
 		}
-		x.collect()
 		x.newSession()
 		return
 	case k < 5:
-		x.m.detach(s)
+		x.apply(testInput{kind: tinDetach, session: s})
 		return
 	case k < 8:
-		x.m.attach(s, 0)
-		x.collect()
+		x.apply(testInput{kind: tinAttach, session: s})
 		return
 	case k < 18:
 		if ids := sortedKeys(x.m.sessions[s].pending); len(ids) > 0 {
-			x.m.cancel(s, ids[x.r.IntN(len(ids))])
-			x.collect()
+			x.apply(testInput{kind: tinCancel, session: s, id: ids[x.r.IntN(len(ids))]})
 		}
 		return
 	}
@@ -130,6 +228,20 @@ func (x *rnd) step() {
 		{wire.OpRWLockUnlock, 5, "rw", nil, nil}, {wire.OpRWLockRUnlock, 5, "rw", nil, nil},
 		{wire.OpConditionWait, 6, "c", nil, nil}, {wire.OpConditionNotify, 6, "c", []int64{1}, nil},
 	}
+	if x.more {
+		reqs = append(reqs,
+			req{wire.OpConditionLock, 6, "c", nil, nil}, req{wire.OpConditionUnlock, 6, "c", nil, nil},
+			req{wire.OpClose, 1, "l", nil, nil},
+			req{wire.OpBarrierWait, 7, "b", []int64{0}, nil}, req{wire.OpBarrierWait, 7, "b", []int64{1}, nil},
+			req{wire.OpBarrierActionDone, 7, "b", []int64{1}, nil}, req{wire.OpBarrierActionDone, 7, "b", []int64{0}, nil},
+			req{wire.OpBarrierAbort, 7, "b", nil, nil}, req{wire.OpBarrierReset, 7, "b", nil, nil},
+			req{wire.OpEventSet, 8, "e", nil, nil}, req{wire.OpEventClear, 8, "e", nil, nil}, req{wire.OpEventWait, 8, "e", nil, nil},
+			req{wire.OpSimpleQueuePut, 9, "sq", nil, [][]byte{[]byte(fmt.Sprint(x.nextID))}},
+			req{wire.OpSimpleQueueGet, 9, "sq", nil, nil}, req{wire.OpSimpleQueueTryGet, 9, "sq", nil, nil},
+			req{wire.OpConditionLock, 10, "oc", nil, nil}, req{wire.OpConditionWait, 10, "oc", nil, nil},
+			req{wire.OpConditionNotifyAll, 10, "oc", nil, nil}, req{wire.OpConditionUnlock, 10, "oc", nil, nil},
+		)
+	}
 	q := reqs[x.r.IntN(len(reqs))]
 	if q.op.Blocking() && len(x.m.sessions[s].pending) >= 8 {
 		return
@@ -137,9 +249,9 @@ func (x *rnd) step() {
 	x.send(s, q.op, q.h, q.name, q.ints, q.bs...)
 }
 
-// collect also tracks fences and queue counts.
-func (x *rnd) collect() {
-	for _, o := range x.m.takeOutputs() {
+// record records the responses among outs.
+func (x *rnd) record(outs []output) {
+	for _, o := range outs {
 		r, ok := o.frame.(*wire.Response)
 		if !ok {
 			continue
@@ -155,9 +267,15 @@ func (x *rnd) send(sid uint64, op wire.Op, h uint64, name string, ints []int64, 
 	x.nextID++
 	id := x.nextID
 	q := &wire.Request{ID: id, Op: op, Object: op.Object(), Handle: h, Name: name, Ints: ints, Bytes: bs}
+	if op == wire.OpClose {
+		q.Object = wire.ObjectLock
+	}
+	if x.more && x.r.IntN(4) == 0 {
+		q.Flags, q.Ack = wire.FlagAck, id-min(id, x.r.Uint64N(40))
+	}
 	qu := x.m.objects["q"].(*queue)
 	unf, out := qu.unfinished, len(qu.out)
-	if err := x.m.request(sid, q); err != nil {
+	if err := x.apply(testInput{kind: tinRequest, session: sid, req: q}); err != nil {
 		x.t.Fatalf("request: %v", err)
 	}
 	switch op {
@@ -166,7 +284,6 @@ func (x *rnd) send(sid uint64, op wire.Op, h uint64, name string, ints []int64, 
 			x.retired++ // a TaskDone with nothing outstanding retires no item
 		}
 	}
-	x.collect()
 }
 
 func (x *rnd) check() {

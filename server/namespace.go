@@ -61,3 +61,24 @@ func (ns *namespace) do(m *machine, h *handle, q *wire.Request) {
 		m.invalidOp(s, q)
 	}
 }
+
+func (ns *namespace) save(e *snapEncoder) {
+	keys := sortedKeys(ns.attrs)
+	e.count(len(keys))
+	for _, k := range keys {
+		e.string(k)
+		e.bytes(ns.attrs[k])
+	}
+}
+
+func (ns *namespace) restore(d *snapDecoder) {
+	prev := ""
+	for i, n := 0, d.count("attributes"); i < n && d.err == nil; i++ {
+		k := d.string("attribute")
+		if i > 0 && k <= prev {
+			d.fail("attribute", "%q: names out of order or repeated", k)
+		}
+		prev = k
+		ns.attrs[k] = d.bytes("value")
+	}
+}

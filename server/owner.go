@@ -4,6 +4,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/wal"
 	"github.com/latchkey/latchkey/internal/wire"
 )
 
@@ -47,13 +48,33 @@ type ownerSession struct {
 
 // owner is the goroutine that owns the machine: it applies commands in
 // arrival order, routes the machine's outputs to connections and expires
-// sessions whose lease ran out.
+// sessions whose lease ran out. With a log, every change of state is an
+// input, appended to the log before it is applied, and what an input
+// produces (responses, a Welcome) is held until the log has made the input
+// durable.
 type owner struct {
 	s        *Server
 	m        *machine
 	sessions map[uint64]*ownerSession
 	nextID   uint64
 	requests uint64 // requests applied, for Stats
+
+	log       *wal.Log   // nil without durability (SyncNone)
+	held      []heldOut  // outputs waiting for the log, in log order
+	buf       []byte     // for encoding records
+	sinceSnap int        // records since the last snapshot
+	snapping  bool       // a snapshot is being written
+	snapDone  chan error // the snapshot writer's result
+	failed    error      // the log failed: nothing more is acknowledged
+}
+
+// heldOut is what waits for the log to reach index idx: machine outputs,
+// or the Welcome of a new session.
+type heldOut struct {
+	idx     uint64
+	outs    []output
+	welcome *wire.Welcome
+	reply   chan *wire.Welcome
 }
 
 func newOwner(s *Server) *owner {
@@ -61,6 +82,7 @@ func newOwner(s *Server) *owner {
 		s:        s,
 		m:        newMachine(machineLimits{maxHandles: s.cfg.MaxHandles, maxPending: s.cfg.MaxPending}),
 		sessions: make(map[uint64]*ownerSession),
+		snapDone: make(chan error, 1),
 	}
 }
 
@@ -70,6 +92,10 @@ func (o *owner) run() {
 	tick := max(o.s.cfg.MinTTL/4, 5*time.Millisecond)
 	t := time.NewTicker(tick)
 	defer t.Stop()
+	var notify <-chan struct{}
+	if o.log != nil {
+		notify = o.log.Notify()
+	}
 	for {
 		select {
 		case cmd := <-o.s.cmds:
@@ -86,6 +112,13 @@ func (o *owner) run() {
 				}
 			}
 			o.route()
+		case <-notify:
+			o.release()
+		case err := <-o.snapDone:
+			o.snapping = false
+			if err != nil {
+				o.s.log.Warn("snapshot failed; the log keeps growing until the next one", "err", err)
+			}
 		case now := <-t.C:
 			o.expire(now)
 			o.route()
@@ -95,24 +128,140 @@ func (o *owner) run() {
 					os.c.goodbye(wire.ReasonShutdown, "server shutting down")
 				}
 			}
+			if o.snapping {
+				<-o.snapDone
+			}
 			return
 		}
 	}
 }
 
-// route sends the machine's outputs to their connections.
+// route sends the machine's outputs to their connections, or holds them
+// until the log has made the inputs that produced them durable.
 func (o *owner) route() {
-	for _, out := range o.m.takeOutputs() {
+	outs := o.m.takeOutputs()
+	if o.log == nil {
+		o.send(outs)
+		return
+	}
+	if len(outs) > 0 {
+		o.held = append(o.held, heldOut{idx: o.log.Last(), outs: outs})
+	}
+	o.release()
+}
+
+// release delivers what the log has made durable.
+func (o *owner) release() {
+	if o.log == nil {
+		return
+	}
+	if err := o.log.Err(); err != nil {
+		o.fail(err)
+		return
+	}
+	durable := o.log.Durable()
+	n := 0
+	for _, h := range o.held {
+		if h.idx > durable {
+			break
+		}
+		if h.reply != nil {
+			h.reply <- h.welcome
+		}
+		o.send(h.outs)
+		n++
+	}
+	clear(o.held[:n])
+	o.held = o.held[n:]
+}
+
+func (o *owner) send(outs []output) {
+	for _, out := range outs {
 		if os := o.sessions[out.session]; os != nil && os.c != nil {
 			os.c.send(out.frame)
 		}
 	}
 }
 
+// fail stops the server after a log failure: nothing that is not durable
+// is acknowledged, and no request is accepted any more.
+func (o *owner) fail(err error) {
+	if o.failed != nil {
+		return
+	}
+	o.failed = err
+	o.s.log.Error("write-ahead log failed; stopping the server rather than acknowledge what is not durable", "err", err)
+	o.s.fatal.Store(&err)
+	o.held = nil
+	go o.s.Close()
+}
+
+// record appends in to the log, if there is one.
+func (o *owner) record(in *input) {
+	if o.log == nil || o.failed != nil {
+		return
+	}
+	b, err := appendInput(o.buf[:0], in)
+	if err == nil {
+		o.buf = b
+		_, err = o.log.Append(b)
+	}
+	if err != nil {
+		o.fail(err)
+		return
+	}
+	o.sinceSnap++
+}
+
+// exec applies in to the state. The live path and the replay of the log
+// both come through here, so that they agree.
+func (o *owner) exec(in *input) error {
+	switch in.kind {
+	case inHello:
+		o.nextID = max(o.nextID, in.sid)
+		o.sessions[in.sid] = &ownerSession{id: in.sid, token: in.token, ttl: in.ttl, host: in.host, pid: in.pid, label: in.label}
+		o.m.openSession(in.sid, int(in.maxFrame))
+	case inAttach:
+		if os := o.sessions[in.sid]; os != nil {
+			os.ttl = in.ttl
+		}
+		o.m.attach(in.sid, int(in.maxFrame))
+	case inDetach:
+		o.m.detach(in.sid)
+	case inRequest:
+		o.requests++
+		return o.m.request(in.sid, in.req)
+	case inCancel:
+		o.m.cancel(in.sid, in.rid)
+	case inEnd:
+		o.m.endSession(in.sid)
+		delete(o.sessions, in.sid)
+	case inRestart:
+		for _, id := range sortedKeys(o.sessions) {
+			o.m.detach(id)
+		}
+	case inEpoch:
+		o.m.raiseFences(in.base)
+	}
+	return nil
+}
+
+// do records in and applies it, and starts a snapshot when enough
+// records have accumulated: after the apply, since a snapshot at index i
+// must hold the effect of record i.
+func (o *owner) do(in *input) error {
+	o.record(in)
+	err := o.exec(in)
+	if o.log != nil && o.failed == nil && o.sinceSnap >= o.s.cfg.SnapshotEvery && !o.snapping {
+		o.snapshot()
+	}
+	return err
+}
+
 func (o *owner) apply(cmd command, now time.Time) {
 	switch cmd.kind {
 	case cmdHello:
-		cmd.reply <- o.hello(cmd, now)
+		o.hello(cmd, now)
 		return
 	case cmdQuery:
 		cmd.fn(o)
@@ -126,10 +275,12 @@ func (o *owner) apply(cmd command, now time.Time) {
 		return // a superseded or ended connection
 	}
 	os.lastSeen = now
+	if o.failed != nil && cmd.kind != cmdClosed {
+		return // the server is stopping: accept nothing more
+	}
 	switch cmd.kind {
 	case cmdRequest:
-		o.requests++
-		if err := o.m.request(os.id, cmd.req); err != nil {
+		if err := o.do(&input{kind: inRequest, sid: os.id, req: cmd.req}); err != nil {
 			var le *limitError
 			if errors.As(err, &le) {
 				o.s.log.Info("closing session", "session", os.id, "reason", le.reason, "err", le.msg)
@@ -138,7 +289,7 @@ func (o *owner) apply(cmd command, now time.Time) {
 			}
 		}
 	case cmdCancel:
-		o.m.cancel(os.id, cmd.id)
+		o.do(&input{kind: inCancel, sid: os.id, rid: cmd.id})
 	case cmdPing:
 		cmd.c.send(&wire.Pong{Value: cmd.id})
 	case cmdTouch:
@@ -161,20 +312,22 @@ func (o *owner) dropped(os *ownerSession, c *conn) {
 	}
 	os.c = nil
 	os.lastSeen = time.Now()
-	o.m.detach(os.id)
+	o.do(&input{kind: inDetach, sid: os.id})
 	o.s.log.Debug("session detached", "session", os.id)
 }
 
 // end ends a session and releases everything it held.
 func (o *owner) end(os *ownerSession) {
-	o.m.endSession(os.id)
-	delete(o.sessions, os.id)
 	os.c = nil
+	o.do(&input{kind: inEnd, sid: os.id})
 	o.s.log.Debug("session ended", "session", os.id)
 }
 
 // expire ends sessions whose lease ran out.
 func (o *owner) expire(now time.Time) {
+	if o.failed != nil {
+		return
+	}
 	for _, id := range sortedKeys(o.sessions) {
 		os := o.sessions[id]
 		if now.Sub(os.lastSeen) < os.ttl {
@@ -189,8 +342,13 @@ func (o *owner) expire(now time.Time) {
 }
 
 // hello opens or resumes a session for a connection that passed the
-// handshake.
-func (o *owner) hello(cmd command, now time.Time) *wire.Welcome {
+// handshake, and answers with a Welcome (nil: refused) once the session
+// is durable.
+func (o *owner) hello(cmd command, now time.Time) {
+	if o.failed != nil {
+		cmd.reply <- nil
+		return
+	}
 	h, c := cmd.hello, cmd.c
 	ttl := o.s.clampTTL(h.TTL)
 	w := &wire.Welcome{TTL: ttl, MaxFrame: uint32(o.s.cfg.MaxFrame), ServerVersion: Version}
@@ -198,19 +356,27 @@ func (o *owner) hello(cmd command, now time.Time) *wire.Welcome {
 		if os.c != nil {
 			os.c.goodbye(wire.ReasonSuperseded, "session resumed on another connection")
 		}
-		os.c, os.ttl, os.lastSeen = c, ttl, now
+		os.c, os.lastSeen = c, now
 		c.sid = os.id
-		o.m.attach(os.id, int(h.MaxFrame))
+		o.do(&input{kind: inAttach, sid: os.id, ttl: ttl, maxFrame: h.MaxFrame})
 		w.SessionID, w.Token, w.Resumed = os.id, os.token, true
 		o.s.log.Debug("session resumed", "session", os.id)
-		return w
+	} else {
+		in := &input{kind: inHello, sid: o.nextID + 1, token: newToken(), ttl: ttl, maxFrame: h.MaxFrame, host: h.Host, pid: h.PID, label: h.Label}
+		o.do(in)
+		os := o.sessions[in.sid]
+		os.c, os.lastSeen = c, now
+		c.sid = os.id
+		w.SessionID, w.Token = os.id, os.token
+		o.s.log.Debug("session opened", "session", os.id, "host", h.Host, "pid", h.PID, "label", h.Label, "unix", c.unix)
 	}
-	o.nextID++
-	os := &ownerSession{id: o.nextID, token: newToken(), ttl: ttl, c: c, lastSeen: now, host: h.Host, pid: h.PID, label: h.Label}
-	o.sessions[os.id] = os
-	c.sid = os.id
-	o.m.openSession(os.id, int(h.MaxFrame))
-	w.SessionID, w.Token = os.id, os.token
-	o.s.log.Debug("session opened", "session", os.id, "host", h.Host, "pid", h.PID, "label", h.Label, "unix", c.unix)
-	return w
+	if o.log == nil {
+		cmd.reply <- w
+		return
+	}
+	// The Welcome waits for the session to be durable, behind the outputs
+	// before it; the attach may release outputs held for the session.
+	o.route()
+	o.held = append(o.held, heldOut{idx: o.log.Last(), welcome: w, reply: cmd.reply})
+	o.release()
 }

@@ -288,7 +288,7 @@ func (sq *simpleQueue) do(m *machine, h *handle, q *wire.Request) {
 				return
 			}
 			sq.fence++
-			m.replyUndo(s, q.ID, []int64{int64(sq.fence)}, [][]byte{x.Val}, sq.undo(x))
+			m.replyBack(s, q.ID, []int64{int64(sq.fence)}, [][]byte{x.Val}, giveBack{sq, x})
 		case q.Op == wire.OpSimpleQueueTryGet:
 			m.fail(s, q.ID, latchkey.ErrEmpty)
 		default:
@@ -303,12 +303,22 @@ func (sq *simpleQueue) do(m *machine, h *handle, q *wire.Request) {
 	}
 }
 
-// undo returns a function that puts x back at the head.
-func (sq *simpleQueue) undo(x itemq.Item) func(*machine) {
-	return func(m *machine) {
-		sq.items.PutBack([]itemq.Item{x})
-		sq.serve(m)
+// giveBack is a SimpleQueue item to put back at the head of its queue if
+// the response carrying it is never delivered: its session ended while
+// detached. It is data, not a closure, so that a snapshot can record it.
+// The zero giveBack gives nothing back.
+type giveBack struct {
+	sq   *simpleQueue
+	item itemq.Item
+}
+
+// apply puts the item back and serves the queue's waiting getters.
+func (g giveBack) apply(m *machine) {
+	if g.sq == nil {
+		return
 	}
+	g.sq.items.PutBack([]itemq.Item{g.item})
+	g.sq.serve(m)
 }
 
 func (sq *simpleQueue) serve(m *machine) {
@@ -321,7 +331,7 @@ func (sq *simpleQueue) serve(m *machine) {
 		}
 		sq.fence++
 		m.finish(w)
-		m.replyUndo(w.s, w.id, []int64{int64(sq.fence)}, [][]byte{x.Val}, sq.undo(x))
+		m.replyBack(w.s, w.id, []int64{int64(sq.fence)}, [][]byte{x.Val}, giveBack{sq, x})
 	}
 }
 
@@ -337,4 +347,64 @@ func (m *machine) takeFor(s *session, st *itemq.Store) (itemq.Item, error) {
 		return itemq.Item{}, latchkey.Errorf(latchkey.KindOutOfRange, "server: the item of %d bytes does not fit the client's frame limit", len(x.Val))
 	}
 	return x, nil
+}
+
+func (qu *queue) save(e *snapEncoder) {
+	e.uvarint(uint64(qu.items.Order()))
+	e.int(qu.maxSize)
+	e.items(&qu.items)
+	e.uvarint(qu.seq)
+	e.uvarint(qu.fence)
+	e.int(qu.unfinished)
+	e.bool(qu.shutdown)
+	e.bool(qu.immediate)
+	e.waitList(&qu.getters)
+	e.waitList(&qu.putters)
+	e.waitList(&qu.joiners)
+	e.count(len(qu.out))
+	for _, dl := range qu.out {
+		e.uvarint(dl.s.id)
+		e.uvarint(dl.it.Seq)
+		e.bytes(dl.it.Val)
+	}
+}
+
+func (qu *queue) restore(d *snapDecoder) {
+	order := latchkey.Order(d.uint("order", uint64(latchkey.Priority)))
+	qu.maxSize = d.int("maxsize")
+	qu.items = d.items("items", order)
+	qu.seq = d.uvarint("seq")
+	qu.fence = d.uvarint("fence")
+	qu.unfinished = d.int("unfinished")
+	qu.shutdown = d.bool("shutdown")
+	qu.immediate = d.bool("immediate")
+	d.waitList("getters", &qu.getters, qu)
+	d.waitList("putters", &qu.putters, qu)
+	d.waitList("joiners", &qu.joiners, qu)
+	n := d.count("deliveries")
+	qu.out = make([]delivery, 0, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		d.sessionRef("delivery session", func(s *session) {
+			if !s.isTrack[qu] {
+				d.fail("delivery session", "session %d does not track the queue", s.id)
+			}
+			qu.out[i].s = s
+		})
+		seq := d.uvarint("delivery seq")
+		qu.out = append(qu.out, delivery{it: itemq.Item{Seq: seq, Val: d.bytes("delivery item")}})
+	}
+}
+
+func (sq *simpleQueue) save(e *snapEncoder) {
+	e.items(&sq.items)
+	e.uvarint(sq.seq)
+	e.uvarint(sq.fence)
+	e.waitList(&sq.getters)
+}
+
+func (sq *simpleQueue) restore(d *snapDecoder) {
+	sq.items = d.items("items", latchkey.FIFO)
+	sq.seq = d.uvarint("seq")
+	sq.fence = d.uvarint("fence")
+	d.waitList("getters", &sq.getters, sq)
 }

@@ -24,13 +24,13 @@ func (m *machine) retry(s *session, q *wire.Request) {
 		return // its response comes when it completes
 	}
 	if r := s.kept[q.ID]; r != nil {
-		m.send(s, r, nil)
+		m.send(s, r, giveBack{})
 		return
 	}
 	r := &wire.Response{ID: q.ID}
 	r.SetErr(latchkey.Errorf(latchkey.KindUnavailable,
 		"server: request %d was answered before and its response is no longer kept (ids must increase; see protocol.md 6.1)", q.ID))
-	m.send(s, r, nil)
+	m.send(s, r, giveBack{})
 }
 
 // keep records r for a retry of its request.

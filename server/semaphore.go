@@ -128,3 +128,21 @@ func (sm *semaphore) endSession(m *machine, s *session) {
 
 func (sm *semaphore) cancel(m *machine, w *waiter)              { m.cancelSimple(w) }
 func (sm *semaphore) abandon(m *machine, w *waiter, reply bool) { m.abandonSimple(w, reply) }
+
+func (sm *semaphore) save(e *snapEncoder) {
+	e.int(sm.value)
+	e.int(sm.initial)
+	e.bool(sm.bounded)
+	e.uvarint(sm.fence)
+	e.bool(sm.died)
+	e.waitList(&sm.q)
+}
+
+func (sm *semaphore) restore(d *snapDecoder) {
+	sm.value = d.int("value")
+	sm.initial = d.int("initial")
+	sm.bounded = d.bool("bounded")
+	sm.fence = d.uvarint("fence")
+	sm.died = d.bool("died")
+	d.waitList("waiters", &sm.q, sm)
+}

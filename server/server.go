@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/wire"
@@ -47,6 +48,10 @@ type Server struct {
 	done     chan struct{} // closed when Serve has finished
 	served   chan struct{} // closed when Serve starts
 
+	own     *owner                // the state's owner, run by Serve
+	fatal   atomic.Pointer[error] // why the server stopped by itself (a disk failure)
+	logOnce sync.Once             // closes own.log
+
 	mu    sync.Mutex         // guards conns
 	conns map[*conn]struct{} // live connections
 	wg    sync.WaitGroup     // every goroutine but the owner
@@ -68,9 +73,22 @@ func New(cfg *Config) (*Server, error) {
 		shutdown: make(chan struct{}), done: make(chan struct{}), served: make(chan struct{}),
 		conns: make(map[*conn]struct{}),
 	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s.own = newOwner(s)
+	if err := s.own.openLog(); err != nil {
+		return nil, err
+	}
+	closeLog := func() {
+		if s.own.log != nil {
+			s.own.log.Close()
+		}
+	}
 	if c.Addr != Disabled {
 		ln, err := net.Listen("tcp", c.Addr)
 		if err != nil {
+			closeLog()
 			return nil, fmt.Errorf("server: %w", err)
 		}
 		s.tcp = ln
@@ -81,6 +99,7 @@ func New(cfg *Config) (*Server, error) {
 			if s.tcp != nil {
 				s.tcp.Close()
 			}
+			closeLog()
 			return nil, err
 		}
 		s.unix = ln
@@ -141,8 +160,21 @@ func (s *Server) Close() error {
 	case <-s.served:
 		<-s.done
 	default:
+		s.closeLog() // Serve never ran
 	}
 	return nil
+}
+
+// closeLog closes the write-ahead log once, after the owner has stopped.
+func (s *Server) closeLog() {
+	s.logOnce.Do(func() {
+		if s.own.log == nil {
+			return
+		}
+		if err := s.own.log.Close(); err != nil && s.own.failed == nil {
+			s.log.Error("closing the write-ahead log", "err", err)
+		}
+	})
 }
 
 // Serve accepts connections and serves them until ctx is done or Close is
@@ -159,11 +191,10 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	close(s.served)
 	defer close(s.done)
-	own := newOwner(s)
 	ownerDone := make(chan struct{})
 	go func() {
 		defer close(ownerDone)
-		own.run()
+		s.own.run()
 	}()
 	for _, ln := range []net.Listener{s.tcp, s.unix} {
 		if ln != nil {
@@ -187,6 +218,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		}
 	})
 	<-ownerDone // it queued a Goodbye for every session's connection
+	s.closeLog()
 	// Connections still in their handshake are closed now; the others
 	// close after writing their Goodbye, or after a grace period.
 	s.closeConns(func(c *conn) bool { return !c.ready.Load() })
@@ -202,6 +234,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	case <-grace.C:
 		s.closeConns(func(*conn) bool { return true })
 		<-waited
+	}
+	if f := s.fatal.Load(); f != nil {
+		return *f
 	}
 	return err
 }

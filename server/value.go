@@ -158,3 +158,22 @@ func (a *array) do(m *machine, h *handle, q *wire.Request) {
 		m.reply(s, q.ID, []int64{boolInt(sw)}, nil)
 	}
 }
+
+func (v *value) save(e *snapEncoder) { e.varint(v.v) }
+
+func (v *value) restore(d *snapDecoder) { v.v = d.varint("value") }
+
+func (a *array) save(e *snapEncoder) {
+	e.count(len(a.a))
+	for _, x := range a.a {
+		e.varint(x)
+	}
+}
+
+func (a *array) restore(d *snapDecoder) {
+	n := d.count("elements")
+	a.a = make([]int64, 0, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		a.a = append(a.a, d.varint("element"))
+	}
+}

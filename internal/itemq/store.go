@@ -10,7 +10,11 @@
 // server's single state-machine goroutine) guards it.
 package itemq
 
-import "github.com/latchkey/latchkey"
+import (
+	"container/heap"
+
+	"github.com/latchkey/latchkey"
+)
 
 // Item is one queued byte string and its sequence number.
 type Item struct {
@@ -108,7 +112,9 @@ func (s *Store) Clear() {
 	s.h.clear()
 }
 
-// All returns a copy of the items, in no particular order.
+// All returns a copy of the items in the store's layout: front to back
+// for FIFO and LIFO, the heap's array for priority. [Restore] rebuilds
+// the same store from it.
 func (s *Store) All() []Item {
 	if s.order == latchkey.Priority {
 		return append([]Item(nil), s.h...)
@@ -118,4 +124,28 @@ func (s *Store) All() []Item {
 		out[i] = *s.r.at(i)
 	}
 	return out
+}
+
+// Restore returns a store of the given order holding items, as [Store.All]
+// returned them: a store that hands out the same items in the same order
+// as the one All was called on, with the same layout. It is how a server
+// snapshot brings a queue back. A priority store is made a valid heap
+// whatever the items' order (a no-op for All's output). The store owns
+// items and their values afterwards.
+func Restore(order latchkey.Order, items []Item) Store {
+	s := Store{order: order}
+	if order == latchkey.Priority {
+		s.h = minHeap(items)
+		heap.Init(&s.h)
+		return s
+	}
+	if len(items) > 0 {
+		c := minRing
+		for c < len(items) {
+			c *= 2
+		}
+		s.r = ring{buf: make([]Item, c), n: len(items)}
+		copy(s.r.buf, items)
+	}
+	return s
 }

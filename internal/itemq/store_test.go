@@ -66,3 +66,32 @@ func TestStorePutBack(t *testing.T) {
 		}
 	}
 }
+
+// TestStoreRestore checks that Restore(order, s.All()) rebuilds a store
+// with the same layout that hands out the same items, also after PutBack
+// left a FIFO or LIFO store out of Seq order.
+func TestStoreRestore(t *testing.T) {
+	for _, order := range []latchkey.Order{latchkey.FIFO, latchkey.LIFO, latchkey.Priority} {
+		s := New(order)
+		for seq := uint64(1); seq <= 40; seq++ {
+			s.Push(Item{Seq: seq, Val: []byte{byte(seq * 7 % 11)}})
+		}
+		a, b := s.Take(), s.Take()
+		s.Take() // delivered for good
+		s.PutBack([]Item{a, b})
+		all := s.All()
+		r := Restore(order, s.All())
+		if r.Order() != order || r.Len() != s.Len() {
+			t.Fatalf("%v: restored Order %v Len %d, want %v %d", order, r.Order(), r.Len(), order, s.Len())
+		}
+		if got := r.All(); !slices.EqualFunc(got, all, func(x, y Item) bool { return x.Seq == y.Seq }) {
+			t.Fatalf("%v: restored layout %v, want %v", order, got, all)
+		}
+		if got, want := takeAll(&r), takeAll(&s); !slices.Equal(got, want) {
+			t.Fatalf("%v: restored store gives %v, want %v", order, got, want)
+		}
+	}
+	if r := Restore(latchkey.FIFO, nil); r.Len() != 0 {
+		t.Fatal("empty restore")
+	}
+}
