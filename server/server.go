@@ -29,10 +29,16 @@ var ErrServerClosed = errors.New("server: closed")
 //
 // Blocking requests never block a goroutine of the server: they are
 // waiters inside the machine, answered when granted, cancelled or dropped
-// with their session. A session whose client closes its connection with a
-// Goodbye, or over the Unix socket, ends at once and releases everything
-// it held; a TCP connection that drops without a Goodbye leaves its
-// session detached for its TTL, so that the client can resume it.
+// with their session. A session whose client says Goodbye, or whose
+// same-host connection (Unix socket or loopback TCP) closes, ends at once
+// and releases everything it held; a remote connection that drops without
+// a Goodbye leaves its session detached for its TTL, so that the client
+// can resume it.
+//
+// Unless [Config.Sync] is [SyncNone], every change of state is logged in
+// DataDir before it is acknowledged (docs/operations.md): a server
+// started again on the same DataDir has every object, its contents, its
+// fence counters and its sessions, which their clients resume.
 //
 // A Server is safe for concurrent use. Serve runs it; Close stops it and
 // returns after every goroutine of the server has exited.
