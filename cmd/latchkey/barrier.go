@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/client"
+)
+
+// barrierCmd returns `latchkey barrier`: wait.
+func (a *cli) barrierCmd() *cobra.Command {
+	var parties int
+	var timeout time.Duration
+	wait := &cobra.Command{
+		Use:   "wait NAME --parties N",
+		Short: "Wait until N parties wait on the barrier; print this party's index",
+		Long: `Wait on barrier NAME until N parties (processes or goroutines) wait on it,
+then print this party's arrival index in the cycle (0 for the first,
+N-1 for the last) and exit 0. Every party must give the same N.
+
+A wait that ends early (--timeout, exit 75; or an interrupt) breaks the
+barrier, as Python's timeout does: every other waiter fails too, and so
+does every later wait (exit 1, "broken") until a program resets it.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			if err := checkName(name); err != nil {
+				return err
+			}
+			if parties < 1 {
+				return usagef("--parties %d: want 1 or more", parties)
+			}
+			if err := checkDuration("--timeout", timeout); err != nil {
+				return err
+			}
+			return a.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				b, err := c.Barrier(ctx, name, parties, nil)
+				if err != nil {
+					return describe(err, "barrier %s of %d parties", name, parties)
+				}
+				tctx, cancel := withTimeout(ctx, timeout)
+				defer cancel()
+				i, err := b.Wait(tctx)
+				if err != nil {
+					err = waitResult(tctx, err, timeout, fmt.Sprintf("%d parties (the barrier is now broken)", parties))
+					if errors.Is(err, latchkey.ErrBrokenBarrier) {
+						return fmt.Errorf("barrier wait %s: the barrier is broken (a party gave up or it was aborted)", name)
+					}
+					return describe(err, "barrier wait %s", name)
+				}
+				_, err = fmt.Fprintln(a.stdout, i)
+				return err
+			})
+		},
+	}
+	wait.Flags().IntVar(&parties, "parties", 0, "the number of parties the barrier waits for (required)")
+	wait.MarkFlagRequired("parties")
+	timeoutFlag(wait, &timeout, "the last party")
+	return a.group("barrier", "Use shared barriers", `Use the shared barrier NAME: a cyclic barrier for a fixed number of
+parties (Python's threading.Barrier).`,
+		wait)
+}

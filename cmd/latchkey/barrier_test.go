@@ -1,0 +1,30 @@
+package main
+
+import (
+	"slices"
+	"testing"
+)
+
+// TestBarrier: two parties pass with indices 0 and 1; a wait that times
+// out breaks the barrier (75), and later waits fail (1).
+func TestBarrier(t *testing.T) {
+	_, addr := startServer(t, nil)
+	c := dialTest(t, addr)
+	first := latchkeyCmd(t, addr, "barrier", "wait", "b", "--parties", "2")
+	fout, ferr := capture(first)
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the first party to wait", func() bool { return waiters(t, c, "b") == 1 })
+	second := must(t, addr, "barrier", "wait", "b", "--parties", "2")
+	r := wait(t, first, fout, ferr)
+	if r.code != 0 {
+		t.Fatalf("first party: %+v", r)
+	}
+	if got := []string{r.stdout, second}; !slices.Equal(got, []string{"0\n", "1\n"}) {
+		t.Fatalf("indices %q, want 0 then 1", got)
+	}
+	expect(t, exitTimeout, "timed out after 100ms", addr, "barrier", "wait", "lonely", "--parties", "2", "--timeout", "100ms")
+	expect(t, exitFailure, "barrier wait lonely: the barrier is broken", addr, "barrier", "wait", "lonely", "--parties", "2", "--timeout", "1s")
+	expect(t, exitFailure, "another type or with other parameters", addr, "barrier", "wait", "b", "--parties", "3")
+}
