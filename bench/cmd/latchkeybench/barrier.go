@@ -98,7 +98,7 @@ func (b *bench) barrierCycle(ctx context.Context, network string, parties int) e
 			last = o.end
 		}
 	}
-	return emit(b.out, record{peer: peer, bench: "barrier_cycle", clients: parties,
+	return emit(b.out, record{peer: b.peer, bench: "barrier_cycle", clients: parties,
 		variant: fmt.Sprintf("Barrier(%d), %s", parties, transport(network)),
 		lat:     lat, ops: int64(gens), elapsed: last.Sub(first),
 		extra: map[string]any{"note": "ops = completed barrier generations; latency = one Wait per party"}})

@@ -44,7 +44,7 @@ func (b *bench) getRTT(ctx context.Context, network string, n int) error {
 	if err != nil {
 		return err
 	}
-	return emit(b.out, record{peer: peer, bench: "get_rtt", clients: n, variant: "Dict.Load, " + transport(network),
+	return emit(b.out, record{peer: b.peer, bench: "get_rtt", clients: n, variant: "Dict.Load, " + transport(network),
 		lat: res.lat, ops: res.ops, elapsed: res.elapsed})
 }
 
@@ -68,7 +68,7 @@ func (b *bench) lockCycle(ctx context.Context, network string, n int) error {
 	if err != nil {
 		return err
 	}
-	return emit(b.out, record{peer: peer, bench: "lock_cycle", clients: n,
+	return emit(b.out, record{peer: b.peer, bench: "lock_cycle", clients: n,
 		variant: "Lock+Unlock (server FIFO queue), " + transport(network),
 		lat:     res.lat, ops: res.ops, elapsed: res.elapsed})
 }
@@ -109,7 +109,7 @@ func (b *bench) lockDistinct(ctx context.Context, network string, n int) error {
 		variant += ", Unix socket"
 	}
 	reqs := 2 * float64(res.ops) / res.elapsed.Seconds()
-	return emit(b.out, record{peer: peer, bench: "lock_cycle", clients: n, variant: variant,
+	return emit(b.out, record{peer: b.peer, bench: "lock_cycle", clients: n, variant: variant,
 		lat: res.lat, ops: res.ops, elapsed: res.elapsed,
 		extra: map[string]any{
 			"requests_per_s": math.Round(reqs*10) / 10,
@@ -141,7 +141,7 @@ func (b *bench) semCycle(ctx context.Context, network string, n, v int) error {
 	if err != nil {
 		return err
 	}
-	return emit(b.out, record{peer: peer, bench: "semaphore_cycle", clients: n,
+	return emit(b.out, record{peer: b.peer, bench: "semaphore_cycle", clients: n,
 		variant: fmt.Sprintf("Semaphore(%d), %s", v, transport(network)),
 		lat:     res.lat, ops: res.ops, elapsed: res.elapsed})
 }
@@ -172,7 +172,7 @@ func (b *bench) dictCycle(ctx context.Context, network string, n int) error {
 	if err != nil {
 		return err
 	}
-	return emit(b.out, record{peer: peer, bench: "dict_setget", clients: n,
+	return emit(b.out, record{peer: b.peer, bench: "dict_setget", clients: n,
 		variant: "Store+Load, " + transport(network), lat: res.lat, ops: res.ops, elapsed: res.elapsed})
 }
 
@@ -201,6 +201,6 @@ func (b *bench) queueCycle(ctx context.Context, network string, n int) error {
 	if err != nil {
 		return err
 	}
-	return emit(b.out, record{peer: peer, bench: "queue_putget", clients: n,
+	return emit(b.out, record{peer: b.peer, bench: "queue_putget", clients: n,
 		variant: "Queue Put+Get, " + transport(network), lat: res.lat, ops: res.ops, elapsed: res.elapsed})
 }

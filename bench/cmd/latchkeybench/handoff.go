@@ -25,7 +25,7 @@ type pingPong struct {
 // emitHandoff writes a handoff record.
 func (b *bench) emitHandoff(bench, variant string, pp pingPong) error {
 	rtt := append([]time.Duration(nil), pp.rtt...)
-	return emit(b.out, record{peer: peer, bench: bench, clients: 2, variant: variant,
+	return emit(b.out, record{peer: b.peer, bench: bench, clients: 2, variant: variant,
 		lat: pp.oneway, ops: int64(len(pp.rtt)), elapsed: pp.elapsed,
 		extra: map[string]any{
 			"rtt_p50_us": us(pct(rtt, 0.5)), "rtt_p99_us": us(pct(rtt, 0.99)),

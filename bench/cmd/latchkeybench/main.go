@@ -15,12 +15,13 @@ import (
 	"github.com/latchkey/latchkey/client"
 )
 
-// peer is the name our records carry in the kit's tables.
-const peer = "ours-go"
+// defaultPeer is the name our records carry in the kit's tables.
+const defaultPeer = "ours-go"
 
 // bench holds the settings every figure uses.
 type bench struct {
 	out       io.Writer
+	peer      string // the records' peer name
 	addr      string // TCP address
 	unix      string // Unix socket path; "" skips the Unix figures
 	warm, dur time.Duration
@@ -47,6 +48,7 @@ var figures = []figure{
 	{"lock64_1conn", "64 goroutines on one client, each cycling its own lock", func(ctx context.Context, b *bench) error { return b.lockDistinct(ctx, "tcp", 64) }},
 	{"sem4_16", "Acquire+Release of Semaphore(4), 16 clients", func(ctx context.Context, b *bench) error { return b.semCycle(ctx, "tcp", 16, 4) }},
 	{"dict_1", "Dict Store+Load of the client's own key, 1 client", func(ctx context.Context, b *bench) error { return b.dictCycle(ctx, "tcp", 1) }},
+	{"dict_16", "Dict Store+Load of each client's own key, 16 clients", func(ctx context.Context, b *bench) error { return b.dictCycle(ctx, "tcp", 16) }},
 	{"queue_1", "Queue Put+Get by the same client, 1 client", func(ctx context.Context, b *bench) error { return b.queueCycle(ctx, "tcp", 1) }},
 	{"event_handoff", "Event set->wait ping-pong between two clients (one-way latency)", func(ctx context.Context, b *bench) error { return b.eventHandoff(ctx, "tcp") }},
 	{"queue_handoff", "Queue put->get ping-pong between two clients (one-way latency)", func(ctx context.Context, b *bench) error { return b.queueHandoff(ctx, "tcp") }},
@@ -73,6 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("latchkeybench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	b := &bench{out: stdout}
+	fs.StringVar(&b.peer, "peer", defaultPeer, "peer name of the records (e.g. ours-go-always for a server in a given sync mode)")
 	fs.StringVar(&b.addr, "addr", client.DefaultAddr, "TCP address of a running latchkey server (loopback)")
 	fs.StringVar(&b.unix, "unix", "", "Unix socket path of the same server; empty skips the *_unix figures")
 	fs.DurationVar(&b.dur, "dur", 3*time.Second, "measured time per figure")

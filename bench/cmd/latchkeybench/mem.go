@@ -66,7 +66,7 @@ func (b *bench) memory(ctx context.Context) error {
 }
 
 func emitMem(b *bench, bench string, clients, count int, variant string, before, after int64) error {
-	return emit(b.out, record{peer: peer, bench: bench, clients: clients, variant: variant,
+	return emit(b.out, record{peer: b.peer, bench: bench, clients: clients, variant: variant,
 		ops: int64(count), lat: nil,
 		extra: map[string]any{
 			"bytes":         (after - before) / int64(count),
