@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/wal"
 	"github.com/latchkey/latchkey/internal/wire"
 )
 
@@ -78,6 +79,11 @@ type Config struct {
 	HandshakeTimeout time.Duration
 	// Logger receives the server's logs. Nil discards them.
 	Logger *slog.Logger
+
+	// walFS is the file system of the write-ahead log; nil means the
+	// operating system's. Only this package's tests set it, to inject
+	// disk faults and crashes (wal.MemFS).
+	walFS wal.FS
 }
 
 // Sync is when the server makes what it acknowledges durable.

@@ -26,7 +26,7 @@ func (o *owner) openLog() error {
 	case SyncNever:
 		mode = wal.SyncNever
 	}
-	l, err := wal.Open(wal.Options{Dir: filepath.Join(cfg.DataDir, "wal"), Sync: mode, Interval: cfg.SyncInterval, Logger: o.s.log})
+	l, err := wal.Open(wal.Options{Dir: filepath.Join(cfg.DataDir, "wal"), Sync: mode, Interval: cfg.SyncInterval, Logger: o.s.log, FS: cfg.walFS})
 	if err != nil {
 		return fmt.Errorf("server: opening the write-ahead log: %w", err)
 	}

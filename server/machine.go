@@ -399,6 +399,14 @@ func (m *machine) request(sid uint64, q *wire.Request) error {
 // released.
 func (m *machine) closeHandle(h *handle) {
 	s := h.s
+	// A Condition handle acting through h cannot go on without it: it is
+	// closed first, so that none of its waits re-acquires the lock
+	// through a closed handle (which nothing could then release).
+	for _, id := range sortedKeys(s.handles) {
+		if c := s.handles[id]; c.bound == h {
+			m.closeHandle(c)
+		}
+	}
 	for _, w := range sortedWaiters(s.pending) {
 		if w.h == h {
 			delete(s.pending, w.id)

@@ -366,39 +366,43 @@ func TestSnapshotFencesGrow(t *testing.T) {
 	}
 }
 
-// TestSnapshotOrphanHandles restores handles that are closed, or whose
-// session ended, but that the state still refers to: a Lock handle a
-// Condition is bound to, closed while the condition's Wait was pending.
-func TestSnapshotOrphanHandles(t *testing.T) {
-	x := orphanHarness(t)
+// TestCloseBoundLockHandle: closing a Lock or RLock handle that a
+// Condition handle of the session is bound to closes the condition handle
+// too, answering its pending Waits with status 2, so that no wait takes
+// the lock through a closed handle (which nothing could release). The
+// state round-trips with no orphan handle.
+func TestCloseBoundLockHandle(t *testing.T) {
+	x, waits := orphanHarness(t)
+	for _, w := range waits {
+		if r := x.got(1, w); r == nil || r.Status != wire.StatusCanceled {
+			t.Fatalf("wait %d after its lock handle closed: %+v", w, r)
+		}
+	}
 	m := roundTrip(t, x.m)
-	r := m.objects["r"].(*rlock)
-	if r.owner == nil || r.owner.id != 1 || m.sessions[1].handles[1] != nil || r.owner.rcount != 1 {
-		t.Fatalf("rlock owner after restore: %+v", r.owner)
+	if n := countOrphans(m); n != 0 {
+		t.Fatalf("%d orphan handles", n)
 	}
-	if m.sessions[1].handles[2].bound != r.owner {
-		t.Fatal("the condition handle is not bound to the rlock's owner after restore")
+	if s := m.sessions[1]; s.handles[2] != nil || s.handles[4] != nil {
+		t.Fatal("condition handles bound to closed lock handles are still open")
 	}
-	// The session ends: the Lock handle's session is gone, the Lock stays
-	// held by it (as in the original).
-	x.m.endSession(1)
-	x.collect()
-	m = roundTrip(t, x.m)
-	l := m.objects["l"].(*lock)
-	if !l.locked || l.holder == nil || m.sessions[l.holder.s.id] != nil {
-		t.Fatalf("lock after the session ended: locked %v holder %+v", l.locked, l.holder)
+	if r := m.objects["r"].(*rlock); r.owner != nil {
+		t.Fatalf("rlock owned by %+v", r.owner)
+	}
+	if l := m.objects["l"].(*lock); l.locked {
+		t.Fatal("lock still held")
 	}
 	twinDrive(t, x.m, m, []testInput{
-		{kind: tinRequest, session: 2, req: &wire.Request{ID: 1000, Op: wire.OpLockUnlock, Object: wire.ObjectLock, Handle: 3, Name: "l"}},
 		{kind: tinRequest, session: 2, req: &wire.Request{ID: 1001, Op: wire.OpRLockTryLock, Object: wire.ObjectRLock, Handle: 1, Name: "r"}},
 		{kind: tinRequest, session: 3, req: &wire.Request{ID: 1002, Op: wire.OpConditionLock, Object: wire.ObjectCondition, Handle: 4, Name: "cl"}},
 	})
 }
 
-// orphanHarness returns a harness whose machine has orphans: session 1's
-// closed handles 1 (RLock "r") and 3 (Lock "l") hold their locks, taken
-// by Condition waits of handles 2 and 4 bound to them.
-func orphanHarness(t testing.TB) *harness {
+// orphanHarness returns a harness in which session 1 closed its handles
+// 1 (RLock "r") and 3 (Lock "l") while Condition waits of its handles 2
+// and 4, bound to them, were pending, and the ids of those waits. (Before
+// closeHandle closed bound condition handles, this left orphan handles
+// holding the locks.)
+func orphanHarness(t testing.TB) (*harness, []uint64) {
 	x := newHarness(t)
 	for s := uint64(1); s <= 3; s++ {
 		x.open(s)
@@ -415,16 +419,11 @@ func orphanHarness(t testing.TB) *harness {
 	x.ok(1, wire.OpClose, 3, "l", nil)
 	x.ok(2, wire.OpConditionLock, 2, "c", nil)
 	x.ok(2, wire.OpConditionNotifyAll, 2, "c", nil)
-	x.ok(2, wire.OpConditionUnlock, 2, "c", nil) // w1 takes the RLock through its closed handle
+	x.ok(2, wire.OpConditionUnlock, 2, "c", nil)
 	x.ok(2, wire.OpConditionLock, 4, "cl", nil)
 	x.ok(2, wire.OpConditionNotifyAll, 4, "cl", nil)
-	x.ok(2, wire.OpConditionUnlock, 4, "cl", nil) // w2 takes the Lock through its closed handle
-	for _, w := range []uint64{w1, w2} {
-		if r := x.got(1, w); r == nil || r.Err() != nil {
-			x.t.Fatalf("wait %d: %+v", w, r)
-		}
-	}
-	return x
+	x.ok(2, wire.OpConditionUnlock, 4, "cl", nil)
+	return x, []uint64{w1, w2}
 }
 
 // twinDrive applies inputs to a and b, which must give the same outputs
@@ -657,7 +656,7 @@ func TestRestoreMachineCorrupt(t *testing.T) {
 func FuzzRestoreMachine(f *testing.F) {
 	f.Add(newMachine(machineLimits{}).appendSnapshot(nil))
 	f.Add(richMachine(f).appendSnapshot(nil))
-	o := orphanHarness(f)
+	o, _ := orphanHarness(f)
 	f.Add(o.m.appendSnapshot(nil))
 	o.m.endSession(1)
 	f.Add(o.m.appendSnapshot(nil))
