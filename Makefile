@@ -2,7 +2,7 @@
 GO ?= go
 CPU ?= 1,2,4
 
-.PHONY: all fmt lint test race bench bench-peers ci
+.PHONY: all fmt lint test race bench bench-peers faults ci
 all: lint test
 
 fmt:
@@ -22,6 +22,13 @@ race:
 # In-process benchmarks against sync, x/sync/semaphore and channels.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 3 -cpu 1,2 ./local
+
+# Long fault runs: the server SIGKILLed 40 times under a multi-process
+# load per sync mode, and the log failpoint tests (the quick versions run
+# in CI). Replay with -faulttest.seed=N.
+faults:
+	$(GO) test -race -count=1 -timeout 30m ./internal/faulttest -faulttest.long
+	$(GO) test -race -count=1 -run 'TestLogFailure|TestPowerLoss|TestSnapshotFailure|TestGoodbyeIsDurable' ./server
 
 # The server side by side with Redis, Python's manager and the loopback
 # floor, in the peer kit (bench/README.md). Run it on a quiet machine.

@@ -368,7 +368,7 @@ func (l *faultLoad) check(c *client.Client, strict bool) string {
 		lostAdds, len(adds), final, sum, lostStores, len(l.stores), n, lost, len(l.clients), len(l.errs))
 }
 
-// rawResult reads c's frames until a Goodbye and returns the responses
+// rawUntilGoodbye reads c's frames until a Goodbye and returns the responses
 // before it, by id, and the Goodbye.
 func rawUntilGoodbye(t *testing.T, c *tclient) (map[uint64]*wire.Response, *wire.Goodbye) {
 	t.Helper()
@@ -657,11 +657,6 @@ func TestSnapshotFailure(t *testing.T) {
 // end durable, or a crash after it brings the session back, holding its
 // locks until its TTL runs out.
 func TestGoodbyeIsDurable(t *testing.T) {
-	// Known bug: owner.apply answers cmdGoodbye at once (owner.go, case
-	// cmdGoodbye), before the inEnd record is durable. Remove this Skip
-	// with the fix (hold the Goodbye, and the reader's ack, like a
-	// Welcome, until the log reaches the record).
-	t.Skip("known bug: the Goodbye answering a client's Goodbye does not wait for the log")
 	e := newFaultEnv(t, SyncAlways)
 	_, errc := e.start()
 	rc := mustConnect(t, "tcp", e.addr, &wire.Hello{TTL: 30 * time.Second})

@@ -75,6 +75,8 @@ type heldOut struct {
 	outs    []output
 	welcome *wire.Welcome
 	reply   chan *wire.Welcome
+	bye     *conn         // answer the client's Goodbye on it: its session's end is durable
+	ack     chan struct{} // closed with bye: the connection's reader may finish
 }
 
 func newOwner(s *Server) *owner {
@@ -169,6 +171,10 @@ func (o *owner) release() {
 			h.reply <- h.welcome
 		}
 		o.send(h.outs)
+		if h.bye != nil {
+			h.bye.goodbye(wire.ReasonNormal, "")
+			close(h.ack)
+		}
 		n++
 	}
 	clear(o.held[:n])
@@ -267,9 +273,12 @@ func (o *owner) apply(cmd command, now time.Time) {
 		cmd.fn(o)
 		return
 	}
-	if cmd.ack != nil {
-		defer close(cmd.ack)
-	}
+	ack := cmd.ack
+	defer func() {
+		if ack != nil {
+			close(ack)
+		}
+	}()
 	os := o.sessions[cmd.c.sid]
 	if os == nil || os.c != cmd.c {
 		return // a superseded or ended connection
@@ -295,7 +304,15 @@ func (o *owner) apply(cmd command, now time.Time) {
 	case cmdTouch:
 	case cmdGoodbye:
 		o.end(os)
-		cmd.c.goodbye(wire.ReasonNormal, "")
+		if o.log == nil || o.failed != nil {
+			cmd.c.goodbye(wire.ReasonNormal, "")
+			break
+		}
+		// The answer says the session has ended: it waits for the log.
+		o.route()
+		o.held = append(o.held, heldOut{idx: o.log.Last(), bye: cmd.c, ack: ack})
+		ack = nil
+		o.release()
 	case cmdClosed:
 		o.dropped(os, cmd.c)
 	}

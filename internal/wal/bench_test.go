@@ -14,7 +14,7 @@ type countFS struct {
 	syncs atomic.Int64
 }
 
-func (c *countFS) OpenFile(name string, flag int, perm fs.FileMode) (file, error) {
+func (c *countFS) OpenFile(name string, flag int, perm fs.FileMode) (File, error) {
 	f, err := c.osFS.OpenFile(name, flag, perm)
 	if err != nil {
 		return nil, err
@@ -23,13 +23,13 @@ func (c *countFS) OpenFile(name string, flag int, perm fs.FileMode) (file, error
 }
 
 type countFile struct {
-	file
+	File
 	syncs *atomic.Int64
 }
 
 func (f countFile) Sync() error {
 	f.syncs.Add(1)
-	return f.file.Sync()
+	return f.File.Sync()
 }
 
 // BenchmarkAppendDurable measures an append plus the wait until it is
@@ -44,7 +44,7 @@ func BenchmarkAppendDurable(b *testing.B) {
 		for _, clients := range []int{1, 16} {
 			b.Run(fmt.Sprintf("%v/clients=%d", mode, clients), func(b *testing.B) {
 				cfs := &countFS{}
-				l, err := Open(Options{Dir: b.TempDir(), Sync: mode, fs: cfs})
+				l, err := Open(Options{Dir: b.TempDir(), Sync: mode, FS: cfs})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -7,12 +7,13 @@ import (
 	"os"
 )
 
-// fileSystem is every file system operation the log makes, so that tests
-// can inject failures (short writes, write and fsync errors) and crashes.
-// osFS is the real one.
-type fileSystem interface {
+// FS is every file system operation the log makes, so that tests can
+// inject failures (short writes, write and fsync errors) and crashes
+// through [Options.FS]; [MemFS] is such a file system. The log uses the
+// operating system's (osFS) when Options.FS is nil.
+type FS interface {
 	MkdirAll(dir string, perm fs.FileMode) error
-	OpenFile(name string, flag int, perm fs.FileMode) (file, error)
+	OpenFile(name string, flag int, perm fs.FileMode) (File, error)
 	Rename(oldpath, newpath string) error
 	Remove(name string) error
 	// ReadDir returns the names of the entries of dir.
@@ -25,9 +26,10 @@ type fileSystem interface {
 	Lock(dir string) (unlock func() error, err error)
 }
 
-// file is an open file. The log writes only through files opened with
-// O_APPEND (segments) or O_TRUNC (snapshots), and reads with ReadAt.
-type file interface {
+// File is an open file of an [FS]. The log writes only through files
+// opened with O_APPEND (segments) or O_TRUNC (snapshots), and reads with
+// ReadAt.
+type File interface {
 	io.ReaderAt
 	io.Writer
 	io.Closer
@@ -45,10 +47,10 @@ func (osFS) Remove(name string) error                    { return os.Remove(name
 func (osFS) SyncDir(dir string) error                    { return syncDir(dir) }
 func (osFS) Lock(dir string) (func() error, error)       { return lockDir(dir) }
 
-func (osFS) OpenFile(name string, flag int, perm fs.FileMode) (file, error) {
+func (osFS) OpenFile(name string, flag int, perm fs.FileMode) (File, error) {
 	f, err := os.OpenFile(name, flag, perm)
 	if err != nil {
-		return nil, err // a nil *os.File must not become a non-nil file
+		return nil, err // a nil *os.File must not become a non-nil File
 	}
 	return f, nil
 }

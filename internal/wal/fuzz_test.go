@@ -85,12 +85,12 @@ func FuzzOpen(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m := newMemFS()
+		m := NewMemFS()
 		if err := m.MkdirAll("/w", 0o700); err != nil {
 			t.Fatal(err)
 		}
 		m.writeFile(t, "/w/"+segName(1), data)
-		l, err := Open(Options{Dir: "/w", fs: m})
+		l, err := Open(Options{Dir: "/w", FS: m})
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("Open: %v, want nil or a *CorruptError", err)

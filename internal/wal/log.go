@@ -23,7 +23,7 @@ const maxSpare = 4 << 20
 // [SyncMode], fsynced) them. Its methods are safe for concurrent use.
 type Log struct {
 	opts   Options
-	fs     fileSystem
+	fs     FS
 	log    *slog.Logger
 	unlock func() error // releases the directory lock
 
@@ -45,7 +45,7 @@ type Log struct {
 
 	// The active segment, owned by Open until it starts the syncer, then by
 	// the syncer.
-	active      file
+	active      File
 	activeFirst uint64 // the index of its first record
 	activeSize  int64  // its size: the header and the records written
 	dirty       bool   // written to since its last fsync
@@ -77,7 +77,7 @@ func Open(opts Options) (*Log, error) {
 	opts = opts.withDefaults()
 	l := &Log{
 		opts:   opts,
-		fs:     opts.fs,
+		fs:     opts.FS,
 		log:    opts.Logger,
 		notify: make(chan struct{}, 1),
 		wake:   make(chan struct{}, 1),
@@ -329,7 +329,7 @@ func (l *Log) rollover(first uint64) error {
 
 // createSegment creates the segment whose first record is first, writes
 // and fsyncs its header, and fsyncs the directory.
-func (l *Log) createSegment(first uint64) (file, error) {
+func (l *Log) createSegment(first uint64) (File, error) {
 	name := l.path(segName(first))
 	f, err := l.fs.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {

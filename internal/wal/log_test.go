@@ -111,16 +111,16 @@ func TestSegments(t *testing.T) {
 	})
 }
 
-// gate blocks the fsyncs of memFS when closed is false, telling entered
+// gate blocks the fsyncs of MemFS when closed is false, telling entered
 // when one starts.
 type gate struct {
 	entered chan string
 	release chan struct{}
 }
 
-func newGate(m *memFS) *gate {
+func newGate(m *MemFS) *gate {
 	g := &gate{entered: make(chan string, 100), release: make(chan struct{})}
-	m.setBeforeSync(func(name string) {
+	m.SetBeforeSync(func(name string) {
 		g.entered <- name
 		<-g.release
 	})
@@ -129,11 +129,11 @@ func newGate(m *memFS) *gate {
 
 func TestGroupCommit(t *testing.T) {
 	e := newMemEnv()
-	m := e.fs.(*memFS)
+	m := e.fs.(*MemFS)
 	l := e.open(t, Options{})
 	g := newGate(m)
 	defer close(g.release)
-	before := m.syncCount()
+	before := m.SyncCount()
 
 	if _, err := l.Append(rec(1)); err != nil {
 		t.Fatal(err)
@@ -149,7 +149,7 @@ func TestGroupCommit(t *testing.T) {
 	<-g.entered             // one fsync for records 2 to n
 	g.release <- struct{}{}
 	waitDurable(t, l, n)
-	if got := m.syncCount() - before; got != 2 {
+	if got := m.SyncCount() - before; got != 2 {
 		t.Fatalf("%d fsyncs for %d records appended during one fsync, want 2", got, n)
 	}
 	checkRecs(t, l, 0, n)
@@ -157,7 +157,7 @@ func TestGroupCommit(t *testing.T) {
 
 func TestSyncAlwaysNotDurableBeforeFsync(t *testing.T) {
 	e := newMemEnv()
-	m := e.fs.(*memFS)
+	m := e.fs.(*MemFS)
 	l := e.open(t, Options{Sync: SyncAlways})
 	g := newGate(m)
 	defer close(g.release)
@@ -190,25 +190,25 @@ func TestSyncAlwaysNotDurableBeforeFsync(t *testing.T) {
 func TestSyncIntervalAndNever(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newMemEnv()
-		m := e.fs.(*memFS)
+		m := e.fs.(*MemFS)
 		const interval = time.Second
 		l := e.open(t, Options{Sync: SyncInterval, Interval: interval})
-		before := m.syncCount()
+		before := m.SyncCount()
 		last := appendRecs(t, l, 10)
 		synctest.Wait()
 		// Durable once written, before any fsync.
-		if l.Durable() != last || m.syncCount() != before {
-			t.Fatalf("Durable() = %d with %d fsyncs, want %d with none", l.Durable(), m.syncCount()-before, last)
+		if l.Durable() != last || m.SyncCount() != before {
+			t.Fatalf("Durable() = %d with %d fsyncs, want %d with none", l.Durable(), m.SyncCount()-before, last)
 		}
 		time.Sleep(interval)
 		synctest.Wait()
-		if got := m.syncCount() - before; got != 1 {
+		if got := m.SyncCount() - before; got != 1 {
 			t.Fatalf("%d fsyncs after one interval, want 1", got)
 		}
 		// No fsync when nothing was written.
 		time.Sleep(5 * interval)
 		synctest.Wait()
-		if got := m.syncCount() - before; got != 1 {
+		if got := m.SyncCount() - before; got != 1 {
 			t.Fatalf("%d fsyncs after idle intervals, want 1", got)
 		}
 		// Close fsyncs what is left.
@@ -216,20 +216,20 @@ func TestSyncIntervalAndNever(t *testing.T) {
 		if err := l.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if got := m.syncCount() - before; got != 2 {
+		if got := m.SyncCount() - before; got != 2 {
 			t.Fatalf("%d fsyncs after Close, want 2", got)
 		}
 
 		l = e.open(t, Options{Sync: SyncNever})
-		before = m.syncCount()
+		before = m.SyncCount()
 		last = appendRecs(t, l, 10)
 		synctest.Wait()
 		time.Sleep(time.Hour)
 		if err := l.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if l.Durable() != last || m.syncCount() != before {
-			t.Fatalf("SyncNever: Durable() = %d with %d fsyncs, want %d with none", l.Durable(), m.syncCount()-before, last)
+		if l.Durable() != last || m.SyncCount() != before {
+			t.Fatalf("SyncNever: Durable() = %d with %d fsyncs, want %d with none", l.Durable(), m.SyncCount()-before, last)
 		}
 	})
 }
@@ -259,8 +259,8 @@ func TestClose(t *testing.T) {
 		if _, _, err := l.Snapshot(); !errors.Is(err, ErrClosed) {
 			t.Fatalf("Snapshot after Close: %v", err)
 		}
-		if m, ok := e.fs.(*memFS); ok {
-			m.crash(crashDrop, nil) // Close fsynced everything
+		if m, ok := e.fs.(*MemFS); ok {
+			m.Crash(CrashDrop, nil) // Close fsynced everything
 		}
 		l = e.open(t, Options{})
 		checkRecs(t, l, 0, last)
@@ -336,15 +336,15 @@ func TestDiskErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newMemEnv()
-			m := e.fs.(*memFS)
+			m := e.fs.(*MemFS)
 			l := e.open(t, Options{SegmentBytes: 300})
 			good := appendRecs(t, l, 20)
 			waitDurable(t, l, good)
 
 			if tc.write != nil {
-				m.setFaults(failAfter(0, tc.write), nil)
+				m.SetFaults(failAfter(0, tc.write), nil)
 			} else {
-				m.setFaults(nil, func(name string) error { return tc.sync })
+				m.SetFaults(nil, func(name string) error { return tc.sync })
 			}
 			// The first of these may fail the log before the others are
 			// appended: an Append after the failure reports it.
@@ -370,7 +370,7 @@ func TestDiskErrors(t *testing.T) {
 			if !errors.Is(err, ErrFailed) || !errors.Is(err, eio) && !errors.Is(err, io.ErrShortWrite) {
 				t.Fatalf("Err() = %v, want ErrFailed wrapping the cause", err)
 			}
-			m.setFaults(nil, nil) // the disk recovers: the log stays failed
+			m.SetFaults(nil, nil) // the disk recovers: the log stays failed
 			if d := l.Durable(); d != good {
 				t.Fatalf("Durable() = %d after the failure, want %d", d, good)
 			}
@@ -388,7 +388,7 @@ func TestDiskErrors(t *testing.T) {
 			}
 			// A restart reads what is on disk: every durable record, and
 			// perhaps some written before the failure.
-			m.crash(crashDrop, nil)
+			m.Crash(CrashDrop, nil)
 			l = e.open(t, Options{SegmentBytes: 300})
 			if l.Last() < good || l.Last() > bad {
 				t.Fatalf("after restart Last() = %d, want %d to %d", l.Last(), good, bad)
@@ -403,12 +403,12 @@ func TestDiskErrors(t *testing.T) {
 
 func TestRolloverFailure(t *testing.T) {
 	e := newMemEnv()
-	m := e.fs.(*memFS)
+	m := e.fs.(*MemFS)
 	l := e.open(t, Options{SegmentBytes: 100})
 	good := appendRecs(t, l, 2)
 	waitDurable(t, l, good)
 	// Creating the next segment fails.
-	m.setFaults(func(name string, p []byte) (int, error) {
+	m.SetFaults(func(name string, p []byte) (int, error) {
 		if string(p[:len(segMagic)]) == segMagic {
 			return 0, syscall.ENOSPC
 		}
@@ -424,8 +424,8 @@ func TestRolloverFailure(t *testing.T) {
 		t.Fatalf("Err() = %v, Durable() = %d", l.Err(), l.Durable())
 	}
 	l.Close()
-	m.setFaults(nil, nil)
-	m.crash(crashDrop, nil)
+	m.SetFaults(nil, nil)
+	m.Crash(CrashDrop, nil)
 	l = e.open(t, Options{SegmentBytes: 100})
 	checkRecs(t, l, 0, l.Last())
 }
@@ -439,7 +439,7 @@ func TestCrash(t *testing.T) {
 	for _, mode := range []SyncMode{SyncAlways, SyncInterval} {
 		t.Run(mode.String(), func(t *testing.T) {
 			e := newMemEnv()
-			m := e.fs.(*memFS)
+			m := e.fs.(*MemFS)
 			opts := Options{Sync: mode, SegmentBytes: int64(100 + rng.IntN(400)), Interval: time.Millisecond}
 			var last uint64
 			for round := range 30 {
@@ -461,7 +461,7 @@ func TestCrash(t *testing.T) {
 				// way an owner holds replies, and crashes the file system
 				// once Durable passed a random target.
 				target := l.Durable() + uint64(1+rng.IntN(100))
-				cm := crashMode(rng.IntN(int(numCrashModes)))
+				cm := CrashMode(rng.IntN(int(numCrashModes)))
 				crashed := make(chan uint64)
 				go func() {
 					for {
@@ -469,7 +469,7 @@ func TestCrash(t *testing.T) {
 							// Under SyncAlways what Durable reports was
 							// fsynced; under SyncInterval it was not, and
 							// only the log's consistency is checked.
-							m.crash(cm, rng)
+							m.Crash(cm, rng)
 							crashed <- d
 							return
 						}

@@ -34,7 +34,7 @@ func newRand(t testing.TB) *rand.Rand {
 // env is a file system to run a test on, with helpers to tamper with files.
 type env struct {
 	name  string
-	fs    fileSystem
+	fs    FS
 	dir   string
 	read  func(t testing.TB, name string) []byte
 	write func(t testing.TB, name string, data []byte)
@@ -42,7 +42,7 @@ type env struct {
 }
 
 // forEachFS runs f on the real file system (in a temporary directory) and
-// on memFS.
+// on MemFS.
 func forEachFS(t *testing.T, f func(t *testing.T, e *env)) {
 	t.Run("os", func(t *testing.T) {
 		f(t, &env{
@@ -67,7 +67,7 @@ func forEachFS(t *testing.T, f func(t *testing.T, e *env)) {
 }
 
 func newMemEnv() *env {
-	m := newMemFS()
+	m := NewMemFS()
 	return &env{name: "mem", fs: m, dir: "/data/wal", read: m.readFile, write: m.writeFile, logs: &logBuf{}}
 }
 
@@ -84,7 +84,7 @@ func (e *env) open(t testing.TB, opts Options) *Log {
 }
 
 func (e *env) tryOpen(opts Options) (*Log, error) {
-	opts.Dir, opts.fs, opts.Logger = e.dir, e.fs, slog.New(slog.NewTextHandler(e.logs, nil))
+	opts.Dir, opts.FS, opts.Logger = e.dir, e.fs, slog.New(slog.NewTextHandler(e.logs, nil))
 	return Open(opts)
 }
 

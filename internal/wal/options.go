@@ -81,8 +81,10 @@ type Options struct {
 	Repair bool
 	// Logger receives recovery warnings and failures; nil discards them.
 	Logger *slog.Logger
-
-	fs fileSystem // nil means the operating system's; tests inject faults here
+	// FS is the file system the log works on; nil means the operating
+	// system's. It is for tests, which inject failures and crashes
+	// through it (see [MemFS]).
+	FS FS
 }
 
 // Validate reports the first invalid field of o.
@@ -111,8 +113,8 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.fs == nil {
-		o.fs = osFS{}
+	if o.FS == nil {
+		o.FS = osFS{}
 	}
 	return o
 }

@@ -15,7 +15,7 @@ import (
 // time.
 func (l *Log) Replay(after uint64, fn func(index uint64, rec []byte) error) error {
 	type part struct {
-		f     file
+		f     File
 		first uint64
 		size  int64
 	}

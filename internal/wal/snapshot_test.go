@@ -141,10 +141,10 @@ func flip(b []byte, at int) []byte {
 // snapshot.
 func TestSnapshotAheadOfLog(t *testing.T) {
 	e := newMemEnv()
-	m := e.fs.(*memFS)
+	m := e.fs.(*MemFS)
 	l := e.open(t, Options{})
 	waitDurable(t, l, appendRecs(t, l, 10))
-	m.setFaults(nil, func(name string) error {
+	m.SetFaults(nil, func(name string) error {
 		if parsed, ok := parseName(name[len(e.dir)+1:], segSuffix); ok && parsed == 1 {
 			return syscall.EIO // records 11 and 12 are never fsynced
 		}
@@ -154,9 +154,9 @@ func TestSnapshotAheadOfLog(t *testing.T) {
 	if err := l.WriteSnapshot(last, []byte("state at 12")); err != nil {
 		t.Fatal(err)
 	}
-	m.crash(crashDrop, nil)
+	m.Crash(CrashDrop, nil)
 	l.Close()
-	m.setFaults(nil, nil)
+	m.SetFaults(nil, nil)
 
 	l = e.open(t, Options{})
 	if i, _, err := l.Snapshot(); i != 12 || err != nil {
@@ -180,7 +180,7 @@ func TestSnapshotAheadOfLog(t *testing.T) {
 // by a crash during compaction are deleted by Open.
 func TestInterruptedCompaction(t *testing.T) {
 	e := newMemEnv()
-	m := e.fs.(*memFS)
+	m := e.fs.(*MemFS)
 	opts := Options{SegmentBytes: 150}
 	l := e.open(t, opts)
 	waitDurable(t, l, appendRecs(t, l, 40))
@@ -193,7 +193,7 @@ func TestInterruptedCompaction(t *testing.T) {
 	if err := l.WriteSnapshot(30, []byte("thirty")); err != nil {
 		t.Fatal(err)
 	}
-	m.crash(crashDrop, nil)
+	m.Crash(CrashDrop, nil)
 	l.Close()
 	if got := e.files(t); !slices.Contains(got, snapName(10)) || !slices.Equal(segFirsts(e, t), firsts) {
 		t.Fatalf("files after the crash: %v, want the old snapshot and segments %v back", got, firsts)
@@ -227,7 +227,7 @@ func nextFirst(firsts []uint64, f uint64) uint64 {
 
 func TestSnapshotWriteFailure(t *testing.T) {
 	e := newMemEnv()
-	m := e.fs.(*memFS)
+	m := e.fs.(*MemFS)
 	l := e.open(t, Options{SegmentBytes: 150})
 	last := appendRecs(t, l, 30)
 	waitDurable(t, l, last)
@@ -235,7 +235,7 @@ func TestSnapshotWriteFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := e.files(t)
-	m.setFaults(nil, func(name string) error {
+	m.SetFaults(nil, func(name string) error {
 		if bytes.HasSuffix([]byte(name), []byte(tmpSuffix)) {
 			return syscall.EIO
 		}
@@ -244,7 +244,7 @@ func TestSnapshotWriteFailure(t *testing.T) {
 	if err := l.WriteSnapshot(20, []byte("twenty")); !errors.Is(err, syscall.EIO) {
 		t.Fatalf("WriteSnapshot with a failing fsync: %v", err)
 	}
-	m.setFaults(nil, nil)
+	m.SetFaults(nil, nil)
 	if got := e.files(t); !slices.Equal(got, files) {
 		t.Fatalf("files after a failed snapshot: %v, want %v", got, files)
 	}
