@@ -3,16 +3,21 @@
 package shm_test
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/shm"
 )
 
 // Benchmarks for comparison with Python's multiprocessing (see
 // testdata/bench.py, which measures the same loops): one Lock and Unlock,
 // alone and with a second process doing the same on the same lock; Add on
-// a Value with its lock and on a raw Value; one Acquire and Release.
+// a Value with its lock and on a raw Value; one Acquire and Release; a
+// Queue's 64-byte message sent to another process and back, and sent one
+// way as fast as the other process takes them.
 
 func BenchmarkLock(b *testing.B) {
 	b.Run("Uncontended", func(b *testing.B) {
@@ -92,4 +97,113 @@ func BenchmarkSemaphore(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// benchQueueOpts are the benchmarks' queues: room for 1024 messages of 64
+// bytes.
+var benchQueueOpts = shm.QueueOptions{MaxSize: 1024, MaxMessage: 64}
+
+// roleEcho gets each message from the queue name+"-ping" and puts it into
+// name+"-pong", until the first is shut down.
+func roleEcho(ctx context.Context, m *shm.Manager, name string, _ int) error {
+	ping, err := m.OpenQueue(ctx, name+"-ping", benchQueueOpts)
+	if err != nil {
+		return err
+	}
+	pong, err := m.OpenQueue(ctx, name+"-pong", benchQueueOpts)
+	if err != nil {
+		return err
+	}
+	say("ready")
+	for {
+		v, err := ping.Get(ctx)
+		if errors.Is(err, latchkey.ErrShutDown) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := pong.Put(ctx, v); err != nil {
+			return err
+		}
+	}
+}
+
+// roleDrain gets messages from the queue name until it is shut down.
+func roleDrain(ctx context.Context, m *shm.Manager, name string, _ int) error {
+	q, err := m.OpenQueue(ctx, name, benchQueueOpts)
+	if err != nil {
+		return err
+	}
+	say("ready")
+	for {
+		if _, err := q.Get(ctx); err != nil {
+			if errors.Is(err, latchkey.ErrShutDown) {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+func BenchmarkQueue(b *testing.B) {
+	msg := make([]byte, 64)
+	b.Run("Uncontended", func(b *testing.B) {
+		m := newManager(b)
+		ctx := b.Context()
+		q, err := m.OpenQueue(ctx, "q", benchQueueOpts)
+		must(b, err)
+		for b.Loop() {
+			if err := q.Put(ctx, msg); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := q.Get(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// RoundTrip: a message to another process and back, one at a time.
+	b.Run("RoundTrip", func(b *testing.B) {
+		dir := testDir(b)
+		m := newManagerIn(b, dir)
+		ctx := b.Context()
+		ping, err := m.OpenQueue(ctx, "q-ping", benchQueueOpts)
+		must(b, err)
+		pong, err := m.OpenQueue(ctx, "q-pong", benchQueueOpts)
+		must(b, err)
+		c := startChild(b, "echo", dir, "q", 0)
+		c.expect(b, "ready")
+		for b.Loop() {
+			if err := ping.Put(ctx, msg); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := pong.Get(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+		must(b, ping.Shutdown(ctx, false))
+		must(b, c.wait(b))
+	})
+	// Throughput: messages put as fast as another process takes them,
+	// timed until it has taken the last.
+	b.Run("Throughput", func(b *testing.B) {
+		dir := testDir(b)
+		m := newManagerIn(b, dir)
+		ctx := b.Context()
+		q, err := m.OpenQueue(ctx, "q", benchQueueOpts)
+		must(b, err)
+		c := startChild(b, "drain", dir, "q", 0)
+		c.expect(b, "ready")
+		start := time.Now()
+		b.ResetTimer()
+		for range b.N {
+			if err := q.Put(ctx, msg); err != nil {
+				b.Fatal(err)
+			}
+		}
+		must(b, q.Shutdown(ctx, false))
+		must(b, c.wait(b))
+		b.StopTimer()
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+	})
 }

@@ -13,9 +13,10 @@ import (
 )
 
 // conformanceGroups are the suite's groups that package shm implements.
-// The others (Signals, Queues, Containers, and the Manager group, which
-// opens every type) are skipped, and so is RWLock.
-var conformanceGroups = []string{"Lock", "RLock", "Semaphore", "Value", "Array"}
+// The others (Dict, List, Namespace, and the Manager group, which opens
+// every type) are skipped.
+var conformanceGroups = []string{"Lock", "RLock", "RWLock", "Semaphore", "Condition", "Event", "Barrier",
+	"Queue", "SimpleQueue", "Value", "Array"}
 
 func TestConformance(t *testing.T) {
 	conformance.Run(t, conformance.Backend{
@@ -34,9 +35,9 @@ func TestConformance(t *testing.T) {
 }
 
 // fullManager completes a *shm.Manager into a latchkey.Manager for the
-// suite. The objects shm lacks are never opened by the groups that run,
-// except to check that a name of another type is ErrMismatch: they return
-// that for an existing name, and ErrUnavailable otherwise.
+// suite. The containers shm lacks are never opened by the groups that
+// run, except to check that a name of another type is ErrMismatch: they
+// return that for an existing name, and ErrUnavailable otherwise.
 type fullManager struct{ *shm.Manager }
 
 func (m fullManager) missing(ctx context.Context, name string) error {
@@ -46,21 +47,6 @@ func (m fullManager) missing(ctx context.Context, name string) error {
 	return latchkey.Errorf(latchkey.KindUnavailable, "shm test: not implemented")
 }
 
-func (m fullManager) Condition(ctx context.Context, name string, _ latchkey.Locker) (latchkey.Condition, error) {
-	return nil, m.missing(ctx, name)
-}
-func (m fullManager) Event(ctx context.Context, name string) (latchkey.Event, error) {
-	return nil, m.missing(ctx, name)
-}
-func (m fullManager) Barrier(ctx context.Context, name string, _ int, _ *latchkey.BarrierOptions) (latchkey.Barrier, error) {
-	return nil, m.missing(ctx, name)
-}
-func (m fullManager) Queue(ctx context.Context, name string, _ latchkey.QueueOptions) (latchkey.Queue, error) {
-	return nil, m.missing(ctx, name)
-}
-func (m fullManager) SimpleQueue(ctx context.Context, name string) (latchkey.SimpleQueue, error) {
-	return nil, m.missing(ctx, name)
-}
 func (m fullManager) Dict(ctx context.Context, name string) (latchkey.Dict, error) {
 	return nil, m.missing(ctx, name)
 }

@@ -1,9 +1,11 @@
-// Package shm is latchkey's shared-memory backend: locks, semaphores and
-// numbers that processes on one host share at memory speed, the way
-// Python's multiprocessing.Lock, RLock, Semaphore, BoundedSemaphore, Value
-// and Array do, with the root package's semantics (FIFO waiters,
-// cancellation by context, fencing tokens, errors instead of panics) and
-// with recovery from processes that die holding them.
+// Package shm is latchkey's shared-memory backend: locks, semaphores,
+// signals, queues and numbers that processes on one host share at memory
+// speed, the way Python's multiprocessing.Lock, RLock, Semaphore,
+// BoundedSemaphore, Event, Condition, Barrier, Queue, JoinableQueue,
+// Value and Array do (and an RWLock, which Python lacks), with the root
+// package's semantics (FIFO waiters, cancellation by context, fencing
+// tokens, errors instead of panics) and with recovery from processes that
+// die holding or waiting for them.
 //
 // Each object is a file in a directory of a memory file system
 // (/dev/shm), mapped by every process that opens it by name through a
@@ -12,9 +14,8 @@
 // if it is not the default). Objects outlive processes: a file stays
 // until [Manager.Remove] (Python's SharedMemory.unlink) or a reboot.
 //
-// Not yet implemented: RWLock, and the signalling and queue types
-// (Event, Condition, Barrier, queues). Linux only: on other systems
-// [NewManager] returns [ErrUnsupported]. All
+// The containers (Dict, List, Namespace) are not here: use the server.
+// Linux only: on other systems [NewManager] returns [ErrUnsupported]. All
 // processes that share an object must see each other in /proc (one PID
 // namespace), since that is how they tell that one of them died.
 //
@@ -22,19 +23,22 @@
 //
 //   - Every handle is safe for concurrent use by goroutines; every method
 //     is atomic with respect to every process.
-//   - A blocking call (Lock, Acquire, and a Value or Array method waiting
-//     for its lock) whose ctx is already done returns ctx.Err() without
-//     acting; one cancelled while it waits returns ctx.Err() and leaves
-//     the object unchanged: it leaves the queue, and a grant that raced
-//     with the cancellation is given back.
+//   - A blocking call (Lock, RLock, Acquire, Wait, Put, Get, Join, and a
+//     Value or Array method waiting for its lock) whose ctx is already
+//     done returns ctx.Err() without acting (a Barrier's Wait breaks the
+//     barrier, as Python's timeout does); one cancelled while it waits
+//     returns ctx.Err() and leaves the object unchanged: it leaves the
+//     queue. A call served at the moment its ctx ended completes, as if
+//     served just before.
 //   - Blocked callers are served in arrival order across all processes,
 //     with direct hand-off, and a Try form never overtakes a queued
 //     waiter (as in package local, and unlike Python, which promises no
 //     order).
-//   - Every grant of a lock or permit carries a fencing token, one greater
-//     than the object's previous grant. Lock and RLock tokens have 54 bits
-//     and wrap to 0 after 2⁵⁴ grants (over ten years at 50 million grants
-//     a second); semaphore tokens have 64.
+//   - Every grant of a lock, read or write hold, or permit carries a
+//     fencing token, one greater than the object's previous grant. Lock
+//     and RLock tokens have 54 bits and wrap to 0 after 2⁵⁴ grants (over
+//     ten years at 50 million grants a second); RWLock and semaphore
+//     tokens have 64.
 //   - Runtime misuse returns the root package's sentinel errors; nothing
 //     panics.
 //
@@ -45,14 +49,24 @@
 // start time (field 22 of /proc/<pid>/stat, so that a reused pid is not
 // mistaken for the holder). A call that has waited [Config].CheckInterval
 // (100ms by default) without being served checks whether the processes
-// it waits for are alive; TryLock and TryAcquire check when they fail
-// (a holder found alive is trusted for an interval). When one is dead, its
-// holds are given back — a Lock or RLock is handed to the oldest waiter or
-// freed, a semaphore gets back that process's net permits — its waiters
-// leave the queue, and the next grant returns its fence together with
-// [latchkey.ErrOwnerDied]: the caller holds the lock or permit, and should
-// repair what it guards. A grant that a process received but died before
-// seeing is passed on without ErrOwnerDied.
+// it waits for are alive; TryLock, TryRLock and TryAcquire check when
+// they fail (a holder found alive is trusted for an interval). When one is
+// dead, its holds are given back — a Lock or RLock is handed to the oldest
+// waiter or freed, an RWLock gets back that process's read and write
+// holds, a semaphore its net permits — its waiters leave the queue, and
+// the next grant returns its fence together with [latchkey.ErrOwnerDied]:
+// the caller holds the lock or permit, and should repair what it guards
+// (an RWLock reports it only for a write hold given back). A grant that a
+// process received but died before seeing is passed on without
+// ErrOwnerDied: a notification to the next waiter of a Condition, a
+// message handed to a getter back to the front of its Queue, room
+// reserved for a putter to the next putter.
+//
+// The signals recover too: a Barrier breaks when a process dies with a
+// party waiting in it, or while it runs the action (Python's waits
+// forever); an Event needs nothing. What a Queue loses is exactly this:
+// a message whose Get had removed it when its process died (see
+// [Queue]); a Put is whole or absent.
 //
 // Why wait an interval rather than watch: a futex wait cannot also wait
 // for another process's exit, and a pidfd per holder would need a thread
@@ -75,8 +89,9 @@
 // blocking system call does in Go.
 //
 // Before queueing, a Lock yields and looks at a held lock a few times, so
-// that a lock held for a moment changes hands without sleeping; this never
-// overtakes a queued waiter.
+// that a lock held for a moment changes hands without sleeping, and a
+// queue's Get does the same with an empty queue; this never overtakes a
+// queued waiter.
 //
 // # Crash safety
 //
@@ -91,13 +106,16 @@
 // process takes it over and replays the log, so every change is whole or
 // absent, whenever a process is killed. A replay sets a word only if it
 // still holds the entry's old value, so it never undoes a later change
-// made by a fast path. Multi-step operations (a Release that wakes several waiters,
-// reaping a dead process) are sequences of such changes, each leaving a
-// consistent state, and the next caller or waiter carries on.
+// made by a fast path. Multi-step operations (a Release that wakes several
+// waiters, a Set or NotifyAll, an immediate Shutdown, reaping a dead
+// process) are sequences of such changes, each leaving a consistent
+// state, and the next caller or waiter carries on. A queue's message is
+// written into a free cell before the change that links the cell in.
 //
 // # File layout
 //
-// One file per object, named "latchkey-" and the object's name with bytes
+// One file per object (a Condition with a lock of its own has a second, its
+// name and "%L"), named "latchkey-" and the object's name with bytes
 // other than letters, digits, '.', '_' and '-' escaped as %XX (a name too
 // long for a file name becomes "%h" and its SHA-256). A creator fills in a
 // new file while it has no name (O_TMPFILE), then links it into place in
@@ -107,15 +125,23 @@
 //
 //	header   magic, format version, kind, file size, 6 kind parameters
 //	         (a semaphore's value and boundedness, a number type, an
-//	         array's length, a lock choice), the object's full name
+//	         array's length, a lock choice, a barrier's parties, a
+//	         queue's order, capacity and largest message), the object's
+//	         full name
 //	guard    futex word (holder pid), holder identity, redo log (24 entries)
 //	queue    next ticket, waiting count, 64 waiter slots (state, process,
 //	         ticket, fence, doorbell), 64 bytes each
 //	procs    127 process entries: identity (pid and start time in one
-//	         word), net semaphore permits, calls waiting for a free slot
+//	         word), a count (net semaphore permits, RWLock read holds,
+//	         barrier arrivals), calls waiting for a free slot, and a
+//	         kind-specific word (the barrier cycle counted)
 //	body     the object's words: a lock word (locked, waiters, died,
 //	         holder's process entry, fence), a semaphore's value and
-//	         fence, a Value's or Array's numbers
+//	         fence, an RWLock's readers, writer and fence, an Event's
+//	         flag, a Barrier's count, cycle and state, a Value's or
+//	         Array's numbers; a queue's counters, its ring of stored
+//	         cells, its stack of free cells, and the cells (length,
+//	         sequence number, message)
 //
 // Opening an existing name checks the magic, version, name, kind, each
 // parameter and the size, and returns [latchkey.ErrMismatch] on any
@@ -126,8 +152,11 @@
 // At most 127 processes use one object at a time ([ErrTooManyProcesses]
 // beyond that; entries of dead processes are reclaimed first). At most 64
 // calls wait in arrival order; more wait for a free slot outside the
-// queue, in no particular order, and count as waiters. A process's pid
-// must fit in 22 bits (Linux's largest pid_max).
+// queue, in no particular order, and count as waiters — except on a
+// Condition, where a 65th Wait returns [ErrTooManyWaiters], and a
+// Barrier, which has at most 65 parties. A queue holds a fixed number of
+// messages of a fixed largest size ([QueueOptions]). A process's pid must
+// fit in 22 bits (Linux's largest pid_max).
 //
 // # Differences from Python
 //
@@ -135,6 +164,11 @@
 // goroutines sharing a handle share its ownership. A [Value]'s or
 // [Array]'s attached lock is a [Lock], not an RLock: code that holds it
 // uses Raw (Python's get_obj()) instead of calling the methods, which take
-// the lock. Blocked calls are served in FIFO order. A lock or permit held
-// by a dead process comes back with ErrOwnerDied instead of staying taken.
+// the lock. A Condition opened without a lock is bound to a Lock, not an
+// RLock. Blocked calls are served in FIFO order. A lock or permit held by
+// a dead process comes back with ErrOwnerDied instead of staying taken,
+// and a barrier breaks instead of waiting forever. A queue is bounded
+// even when opened unbounded, its Put has stored the message when it
+// returns (there is no feeder thread), and messages are bytes, not
+// pickled objects.
 package shm

@@ -55,3 +55,31 @@ func Mapped(m *Manager) int {
 	defer m.mu.Unlock()
 	return len(m.regions)
 }
+
+// CrashMidPut kills this process in the middle of a Put of v on q: it
+// holds q's guard, has taken a free cell and written half of v into it,
+// and has committed nothing.
+func CrashMidPut(q *Queue, v []byte) {
+	r := q.c.r
+	r.lockGuard()
+	t := r.begin()
+	n := q.c.alloc(t)
+	off := q.c.cellOff(n)
+	*r.p64(off + cellLen) = uint64(len(v))
+	copy(r.data[off+cellData:], v[:len(v)/2])
+	syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	select {}
+}
+
+// CrashAfterPutCommit kills this process in the middle of a Put of v on
+// q: it holds q's guard and has written v and committed the redo log that
+// links it in, but applied none of it.
+func CrashAfterPutCommit(q *Queue, v []byte) {
+	r := q.c.r
+	r.lockGuard()
+	t := r.begin()
+	q.c.enter(t, v)
+	t.writeLog()
+	syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	select {}
+}

@@ -2,6 +2,8 @@ package shm
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,22 +17,31 @@ import (
 
 var (
 	_ latchkey.Locks   = (*Manager)(nil)
+	_ latchkey.Signals = (*Manager)(nil)
+	_ latchkey.Queues  = (*Manager)(nil)
 	_ latchkey.Numbers = (*Manager)(nil)
 )
 
 // Object kinds, recorded in each file's header. Append only: the numbers
 // are part of the file format.
 const (
-	kindLock      = 1
-	kindRLock     = 2
-	kindSemaphore = 3
-	kindValue     = 4
-	kindArray     = 5
-	// 6 and on: Event, Condition, Barrier, Queue, RWLock.
+	kindLock        = 1
+	kindRLock       = 2
+	kindSemaphore   = 3
+	kindValue       = 4
+	kindArray       = 5
+	kindRWLock      = 6
+	kindEvent       = 7
+	kindCondition   = 8
+	kindBarrier     = 9
+	kindQueue       = 10
+	kindSimpleQueue = 11
 )
 
 var kindNames = map[uint32]string{
 	kindLock: "Lock", kindRLock: "RLock", kindSemaphore: "Semaphore", kindValue: "Value", kindArray: "Array",
+	kindRWLock: "RWLock", kindEvent: "Event", kindCondition: "Condition", kindBarrier: "Barrier",
+	kindQueue: "Queue", kindSimpleQueue: "SimpleQueue",
 }
 
 func kindName(k uint32) string {
@@ -47,9 +58,11 @@ func kindName(k uint32) string {
 // with other parameters returns [latchkey.ErrMismatch]. Names are those
 // that [latchkey.CheckName] accepts.
 //
-// Manager implements [latchkey.Locks] (but RWLock, which returns an error
-// wrapping [latchkey.ErrUnavailable]) and [latchkey.Numbers]; OpenLock,
-// OpenRLock, OpenSemaphore, OpenBoundedSemaphore, [OpenValue] and
+// Manager implements [latchkey.Locks], [latchkey.Signals],
+// [latchkey.Queues] and [latchkey.Numbers]: every part of
+// [latchkey.Manager] but the containers (Dict, List, Namespace). OpenLock,
+// OpenRLock, OpenRWLock, OpenSemaphore, OpenBoundedSemaphore, OpenEvent,
+// OpenCondition, OpenBarrier, OpenQueue, OpenSimpleQueue, [OpenValue] and
 // [OpenArray] return the concrete types.
 //
 // Objects outlive the processes that use them: a file stays until
@@ -96,7 +109,12 @@ func (m *Manager) path(name string) string { return filepath.Join(m.cfg.Dir, fil
 
 // open maps the object called name, of kind with params and size bytes,
 // creating it if it does not exist. initBody fills in a new object's body.
-func (m *Manager) open(_ context.Context, name string, kind uint32, params [numParams]uint64, size int, initBody func(r *region)) (*region, error) {
+func (m *Manager) open(ctx context.Context, name string, kind uint32, params [numParams]uint64, size int, initBody func(r *region)) (*region, error) {
+	return m.openAt(ctx, m.path(name), name, kind, params, size, initBody)
+}
+
+// openAt is open with the object's file at path.
+func (m *Manager) openAt(_ context.Context, path, name string, kind uint32, params [numParams]uint64, size int, initBody func(r *region)) (*region, error) {
 	if err := latchkey.CheckName(name); err != nil {
 		return nil, err
 	}
@@ -105,7 +123,6 @@ func (m *Manager) open(_ context.Context, name string, kind uint32, params [numP
 	if m.closed {
 		return nil, latchkey.ErrClosed
 	}
-	path := m.path(name)
 	if key, err := statKey(path); err == nil {
 		if r := m.regions[key].Value(); r != nil {
 			return r, r.check(name, kind, params, size)
@@ -202,16 +219,35 @@ func describeParams(kind uint32, i int, got, want uint64) string {
 		return fmt.Sprintf("numbers of type %v, not %v", elemKind(got), elemKind(want))
 	case kind == kindArray && i == numParamLen:
 		return fmt.Sprintf("length %d, not %d", got, want)
-	case kind == kindValue || kind == kindArray:
+	case kind == kindValue || kind == kindArray || kind == kindCondition:
 		return "another lock"
+	case kind == kindBarrier && i == barParamParties:
+		return fmt.Sprintf("%d parties, not %d", got, want)
+	case (kind == kindQueue || kind == kindSimpleQueue) && i == qParamOrder:
+		return fmt.Sprintf("order %v, not %v", latchkey.Order(got), latchkey.Order(want))
+	case (kind == kindQueue || kind == kindSimpleQueue) && i == qParamMaxMsg:
+		return fmt.Sprintf("messages of at most %d bytes, not %d", got, want)
+	case kind == kindQueue || kind == kindSimpleQueue:
+		return fmt.Sprintf("MaxSize %d, not %d", got, want)
 	}
 	return fmt.Sprintf("parameter %d is %d, not %d", i, got, want)
 }
 
 // newCore returns the recovery hooks of r's kind.
 func newCore(r *region) objectCore {
-	if r.kind == kindSemaphore {
+	switch r.kind {
+	case kindSemaphore:
 		return semCore{r}
+	case kindRWLock:
+		return rwCore{r}
+	case kindEvent:
+		return eventCore{r}
+	case kindCondition:
+		return condCore{r}
+	case kindBarrier:
+		return barrierCore{r}
+	case kindQueue, kindSimpleQueue:
+		return newQueueCore(r)
 	}
 	// Locks, and Values and Arrays, whose body starts with a lock word.
 	// A kind this version does not know has no waiters it can serve.
@@ -235,6 +271,119 @@ func (m *Manager) OpenRLock(ctx context.Context, name string) (*RLock, error) {
 		return nil, err
 	}
 	return &RLock{c: lockCore{r, offBody}}, nil
+}
+
+// OpenRWLock opens the [RWLock] called name and returns a new owner
+// handle.
+func (m *Manager) OpenRWLock(ctx context.Context, name string) (*RWLock, error) {
+	r, err := m.open(ctx, name, kindRWLock, [numParams]uint64{}, offBody+rwBodySize, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &RWLock{c: rwCore{r}}, nil
+}
+
+// OpenEvent opens the [Event] called name, clear when it is created.
+func (m *Manager) OpenEvent(ctx context.Context, name string) (*Event, error) {
+	r, err := m.open(ctx, name, kindEvent, [numParams]uint64{}, offBody+evBodySize, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Event{c: eventCore{r}}, nil
+}
+
+// OpenCondition opens the [Condition] called name, bound to lock: a
+// [*Lock] or an [*RLock] handle of this package (the condition's handle
+// then shares that handle's ownership), or nil for a Lock of the
+// condition's own, which every handle of the condition shares. Any other
+// lock returns [latchkey.ErrInvalid]. The binding is part of the
+// condition's identity: opening the name bound to another lock (or to its
+// own after another) returns [latchkey.ErrMismatch].
+func (m *Manager) OpenCondition(ctx context.Context, name string, lock latchkey.Locker) (*Condition, error) {
+	var opts *Options
+	switch l := lock.(type) {
+	case nil:
+	case *Lock:
+		if l == nil {
+			return nil, latchkey.Errorf(latchkey.KindInvalid, "shm: condition over a nil *Lock")
+		}
+		opts = &Options{Lock: l}
+	case *RLock:
+		if l == nil {
+			return nil, latchkey.Errorf(latchkey.KindInvalid, "shm: condition over a nil *RLock")
+		}
+		opts = &Options{Lock: l}
+	default:
+		return nil, latchkey.Errorf(latchkey.KindInvalid, "shm: a %T cannot be a condition's lock; use a *shm.Lock or *shm.RLock", lock)
+	}
+	mode, id0, id1, err := lockParams(opts)
+	if err != nil {
+		return nil, err
+	}
+	params := [numParams]uint64{condParamMode: mode, condParamID0: id0, condParamID1: id1}
+	r, err := m.open(ctx, name, kindCondition, params, offBody+condBodySize, nil)
+	if err != nil {
+		return nil, err
+	}
+	c := &Condition{c: condCore{r}}
+	switch l := lock.(type) {
+	case *Lock:
+		c.lock = l
+	case *RLock:
+		c.lock = l
+	default:
+		lr, err := m.openAt(ctx, m.companion(name), name, kindLock, [numParams]uint64{}, offBody+lkBodySize, nil)
+		if err != nil {
+			return nil, err
+		}
+		c.lock = &Lock{c: lockCore{lr, offBody}}
+	}
+	return c, nil
+}
+
+// OpenBarrier opens the [Barrier] called name for parties parties (1 to
+// 65, else [latchkey.ErrInvalid]); opts (nil: none) are this handle's.
+func (m *Manager) OpenBarrier(ctx context.Context, name string, parties int, opts *latchkey.BarrierOptions) (*Barrier, error) {
+	if parties < 1 || parties > barPartiesMax {
+		return nil, latchkey.Errorf(latchkey.KindInvalid, "shm: barrier parties %d must be in [1, %d]", parties, barPartiesMax)
+	}
+	r, err := m.open(ctx, name, kindBarrier, [numParams]uint64{barParamParties: uint64(parties)}, offBody+barBodySize, nil)
+	if err != nil {
+		return nil, err
+	}
+	b := &Barrier{c: barrierCore{r}}
+	if opts != nil {
+		b.opts = *opts
+	}
+	return b, nil
+}
+
+// OpenQueue opens the [Queue] called name with opts: an unknown Order, or
+// sizes past the limits, return [latchkey.ErrInvalid].
+func (m *Manager) OpenQueue(ctx context.Context, name string, opts QueueOptions) (*Queue, error) {
+	r, err := m.openQueue(ctx, name, kindQueue, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Queue{c: newQueueCore(r)}, nil
+}
+
+// OpenSimpleQueue opens the [SimpleQueue] called name.
+func (m *Manager) OpenSimpleQueue(ctx context.Context, name string) (*SimpleQueue, error) {
+	r, err := m.openQueue(ctx, name, kindSimpleQueue, QueueOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return &SimpleQueue{q: Queue{c: newQueueCore(r)}}, nil
+}
+
+func (m *Manager) openQueue(ctx context.Context, name string, kind uint32, opts QueueOptions) (*region, error) {
+	params, err := opts.params()
+	if err != nil {
+		return nil, err
+	}
+	_, _, _, size := queueLayout(params[qParamCap], params[qParamMaxMsg])
+	return m.open(ctx, name, kind, params, int(size), nil)
 }
 
 // OpenSemaphore opens the unbounded [Semaphore] called name, with value
@@ -282,7 +431,23 @@ func (m *Manager) Remove(name string) error {
 		}
 		return fmt.Errorf("shm: remove %q: %w", name, err)
 	}
+	// A Condition's own lock.
+	if err := removeFile(m.companion(name)); err != nil && !isNotExist(err) {
+		return fmt.Errorf("shm: remove the lock of %q: %w", name, err)
+	}
 	return nil
+}
+
+// companion returns the file of the Lock of its own that a Condition
+// called name has: the object's file name and "%L", which no escaped name
+// ends with (or, if that is too long, the hashed file name and "%L").
+func (m *Manager) companion(name string) string {
+	f := fileName(name)
+	if len(f)+2 > 255 {
+		h := sha256.Sum256([]byte(name))
+		f = filePrefix + "%h" + hex.EncodeToString(h[:])
+	}
+	return filepath.Join(m.cfg.Dir, f+"%L")
 }
 
 // Waiters returns the number of calls blocked on the object called name,
@@ -351,23 +516,39 @@ func (m *Manager) RLock(ctx context.Context, name string) (latchkey.RLock, error
 	return as[latchkey.RLock](m.OpenRLock(ctx, name))
 }
 
-// RWLock is not implemented yet: it returns an error wrapping
-// [latchkey.ErrUnavailable] (or the open's error, for an invalid name or a
-// closed Manager).
-func (m *Manager) RWLock(_ context.Context, name string) (latchkey.RWLock, error) {
-	if err := latchkey.CheckName(name); err != nil {
-		return nil, err
-	}
-	if m.isClosed() {
-		return nil, latchkey.ErrClosed
-	}
-	return nil, &wrapError{"shm: RWLock is not implemented", latchkey.ErrUnavailable}
+// RWLock opens the RWLock called name and returns a new owner handle
+// ([Manager.OpenRWLock]).
+func (m *Manager) RWLock(ctx context.Context, name string) (latchkey.RWLock, error) {
+	return as[latchkey.RWLock](m.OpenRWLock(ctx, name))
 }
 
-func (m *Manager) isClosed() bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.closed
+// Event opens the Event called name ([Manager.OpenEvent]).
+func (m *Manager) Event(ctx context.Context, name string) (latchkey.Event, error) {
+	return as[latchkey.Event](m.OpenEvent(ctx, name))
+}
+
+// Condition opens the Condition called name, bound to lock
+// ([Manager.OpenCondition]).
+func (m *Manager) Condition(ctx context.Context, name string, lock latchkey.Locker) (latchkey.Condition, error) {
+	return as[latchkey.Condition](m.OpenCondition(ctx, name, lock))
+}
+
+// Barrier opens the Barrier called name for parties parties
+// ([Manager.OpenBarrier]).
+func (m *Manager) Barrier(ctx context.Context, name string, parties int, opts *latchkey.BarrierOptions) (latchkey.Barrier, error) {
+	return as[latchkey.Barrier](m.OpenBarrier(ctx, name, parties, opts))
+}
+
+// Queue opens the Queue called name with opts' order and MaxSize, for
+// messages of at most [DefaultMaxMessage] bytes ([Manager.OpenQueue]).
+func (m *Manager) Queue(ctx context.Context, name string, opts latchkey.QueueOptions) (latchkey.Queue, error) {
+	return as[latchkey.Queue](m.OpenQueue(ctx, name, QueueOptions{Order: opts.Order, MaxSize: opts.MaxSize}))
+}
+
+// SimpleQueue opens the SimpleQueue called name
+// ([Manager.OpenSimpleQueue]).
+func (m *Manager) SimpleQueue(ctx context.Context, name string) (latchkey.SimpleQueue, error) {
+	return as[latchkey.SimpleQueue](m.OpenSimpleQueue(ctx, name))
 }
 
 // Semaphore opens the unbounded Semaphore called name

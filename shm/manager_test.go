@@ -205,11 +205,6 @@ func TestClose(t *testing.T) {
 	must(t, l.Unlock(ctx))
 }
 
-func TestRWLockUnavailable(t *testing.T) {
-	_, err := newManager(t).RWLock(t.Context(), "rw")
-	wantErr(t, "RWLock", err, latchkey.ErrUnavailable)
-}
-
 // TestConcurrentCreate: Managers of their own (separate mappings, as
 // separate processes have) create one name at once: one type wins, every
 // other opener gets ErrMismatch, and openers of the winning type share

@@ -55,6 +55,7 @@ const (
 	procIdent    = 0  // uint64: makeIdent(pid, start), 0 when free
 	procCount    = 8  // uint64: permits (or holds) taken and not given back
 	procOverflow = 16 // uint64: this process's calls waiting for a free slot
+	procAux      = 24 // uint64: kind-specific (a Barrier's: the cycle procCount counts in, plus 1)
 
 	// A waiter slot.
 	slotCtl    = 0  // uint64: state | proc<<8 | slotDied
@@ -120,7 +121,7 @@ type region struct {
 // waiter has waited for an interval. Every method but suspects is called
 // with the guard held.
 //
-// Adding a kind (Event, Condition, Barrier, a queue): give it a kind
+// Adding a kind: give it a kind
 // number (manager.go), a body layout after offBody and its parameters, an
 // objectCore, and a case in newCore. Its operations take the guard, stage
 // their changes in r.begin()'s transaction (at most logCap words per
@@ -417,6 +418,63 @@ func (t *tx) oldest() (first int, more bool) {
 	return first, more
 }
 
+// oldestArg returns the waiting slot with the smallest ticket among those
+// whose arg, masked with mask, is want; or -1. Call with the guard held.
+func (t *tx) oldestArg(mask, want uint64) int {
+	if t.get(offNWait) == 0 {
+		return -1
+	}
+	first := -1
+	var best uint64
+	for i := range numSlots {
+		if slotState(t.get(slotOff(i, slotCtl))) != slotWaiting || t.get(slotOff(i, slotArg))&mask != want {
+			continue
+		}
+		if tk := t.get(slotOff(i, slotTicket)); first < 0 || tk < best {
+			first, best = i, tk
+		}
+	}
+	return first
+}
+
+// hasFreeSlot reports whether enqueue would find a slot. Call with the
+// guard held.
+func (t *tx) hasFreeSlot() bool {
+	for i := range numSlots {
+		if slotState(t.get(slotOff(i, slotCtl))) == slotFree {
+			return true
+		}
+	}
+	return false
+}
+
+// fit commits the changes staged so far if k more words might not fit in
+// the log: the caller is between two steps that each leave a consistent
+// state.
+func (t *tx) fit(k int) {
+	if t.n+k > logCap {
+		t.commit()
+	}
+}
+
+// grantedTo appends the processes, other than this one, that hold grants
+// they have not claimed: if such a process died, its grant must be
+// undone or passed on, which the reaping does.
+func (r *region) grantedTo(ids []uint64) []uint64 {
+	for i := range numSlots {
+		ctl := r.u64(slotOff(i, slotCtl)).Load()
+		if p := slotProc(ctl); slotState(ctl) == slotGranted && p != r.me {
+			ids = append(ids, p)
+		}
+	}
+	return ids
+}
+
+// wakeOverflow asks for the calls waiting for a free slot to be woken when
+// the guard is released, so that they try again: the object changed in a
+// way that may let them proceed.
+func (t *tx) wakeOverflow() { t.ringOver = true }
+
 // grant stages the grant of fence to the waiter in slot i. Call with the
 // guard held; ring the slot after the commit.
 func (t *tx) grant(i int, fence uint64, died bool) {
@@ -477,10 +535,17 @@ type waiter struct {
 // (arrival order among such calls is not kept); ctx ends that wait with
 // ctx.Err().
 func (r *region) queue(ctx context.Context, arg uint64, tryNow func(t *tx) bool) (w waiter, ok bool, err error) {
+	return r.queueWith(ctx, func(t *tx) (bool, uint64) { return tryNow(t), arg })
+}
+
+// queueWith is queue with the waiter's arg chosen by tryNow, which
+// returns it with ok false.
+func (r *region) queueWith(ctx context.Context, tryNow func(t *tx) (ok bool, arg uint64)) (w waiter, ok bool, err error) {
 	for {
 		r.lockGuard()
 		t := r.begin()
-		if tryNow(t) {
+		ok, arg := tryNow(t)
+		if ok {
 			t.commit()
 			r.unlockGuard()
 			return waiter{}, true, nil
@@ -673,6 +738,7 @@ func (r *region) reap(idx uint64) {
 	t.add(offOverflow, -int64(r.u64(procOff(idx, procOverflow)).Load()))
 	t.set(procOff(idx, procOverflow), 0)
 	t.set(procOff(idx, procCount), 0)
+	t.set(procOff(idx, procAux), 0)
 	t.set(procOff(idx, procIdent), 0)
 	t.commit()
 	r.obj.dispatch(t)

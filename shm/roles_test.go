@@ -45,6 +45,20 @@ var roles = map[string]func(ctx context.Context, m *shm.Manager, name string, n 
 	"churn":               roleChurn,
 	"bench-lock":          roleBenchLock,
 	"open-lock":           roleOpenLock,
+	"hold-rwlock":         roleHoldRWLock,
+	"wait-event":          roleWaitEvent,
+	"set-event":           roleSetEvent,
+	"cond-wait":           roleCondWait,
+	"barrier":             roleBarrier,
+	"barrier-action":      roleBarrierAction,
+	"produce":             roleProduce,
+	"consume":             roleConsume,
+	"get-queue":           roleGetQueue,
+	"crash-mid-put":       roleCrashMidPut,
+	"crash-after-put":     roleCrashAfterPut,
+	"echo":                roleEcho,
+	"drain":               roleDrain,
+	"queue-churn":         roleQueueChurn,
 }
 
 // runRole runs the child role role.

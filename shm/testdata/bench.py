@@ -27,6 +27,16 @@ def sem_loop(s, n):
         s.release()
 
 
+def echo(ping, pong, n):
+    for _ in range(n):
+        pong.put(ping.get())
+
+
+def drain(q, n):
+    for _ in range(n):
+        q.get()
+
+
 def timed(f, *args):
     t = time.perf_counter()
     f(*args)
@@ -51,3 +61,30 @@ if __name__ == "__main__":
     print("ValueAdd/Raw (+=, not atomic) %6.0f ns/op" % ((time.perf_counter() - t) / N * 1e9))
     s = mp.Semaphore(1)
     print("Semaphore              %6.0f ns/op" % (timed(sem_loop, s, N) / N * 1e9))
+    # Queue: a 64-byte message to another process and back, one at a
+    # time; then messages put as fast as another process takes them,
+    # timed until it has taken the last (the Go benchmark's Shutdown and
+    # wait are the join here).
+    msg = b"x" * 64
+    n = N // 10
+    ping, pong = mp.Queue(1024), mp.Queue(1024)
+    p = mp.Process(target=echo, args=(ping, pong, n + 1))
+    p.start()
+    ping.put(msg)
+    pong.get()
+    t = time.perf_counter()
+    for _ in range(n):
+        ping.put(msg)
+        pong.get()
+    el = time.perf_counter() - t
+    p.join()
+    print("Queue/RoundTrip        %6.0f ns/op" % (el / n * 1e9))
+    q = mp.Queue(1024)
+    p = mp.Process(target=drain, args=(q, N))
+    p.start()
+    t = time.perf_counter()
+    for _ in range(N):
+        q.put(msg)
+    p.join()
+    el = time.perf_counter() - t
+    print("Queue/Throughput       %6.0f ns/op %9.0f msgs/s" % (el / N * 1e9, N / el))
