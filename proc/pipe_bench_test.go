@@ -1,0 +1,49 @@
+package proc_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/latchkey/latchkey/proc"
+)
+
+// BenchmarkPipeRoundTrip sends a 32-byte message to a child process that
+// echoes it back, and receives the echo: one op is one round trip.
+func BenchmarkPipeRoundTrip(b *testing.B) {
+	mine, theirs, err := proc.Pipe(true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := proc.NewProcess(echo, 0, &proc.ProcessConfig{Conns: []*proc.Conn{theirs}})
+	if err := p.Start(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		mine.Close()
+		p.Join(context.Background())
+	})
+	b.Run("bytes", func(b *testing.B) {
+		msg := make([]byte, 32)
+		ctx := b.Context()
+		for b.Loop() {
+			if err := mine.SendBytes(ctx, msg); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := mine.RecvBytes(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("value", func(b *testing.B) {
+		c := proc.NewConnOf[int](mine, nil)
+		ctx := b.Context()
+		for i := 0; b.Loop(); i++ {
+			if err := c.Send(ctx, i); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := c.Recv(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
