@@ -11,6 +11,8 @@
 # The server is `latchkey serve` when the repo's cmd/latchkey has that
 # subcommand, else the throwaway wip/bench server (same server.New +
 # Serve). Extra args go to latchkeybench (e.g. --only lock_1,lock_16).
+# LATCHKEY_SYNC=MODE runs the server with --sync MODE (default none: in
+# memory, as the kit's Redis runs without persistence).
 # LATCHKEY_CPUPROFILE=FILE runs the wip/bench server (if the repo still has
 # it) with a CPU profile of the timed figures written to FILE.
 set -euo pipefail
@@ -25,7 +27,9 @@ mkdir -p "$TMP/bin" "$TMP/data"
 server=()
 if [ -z "${LATCHKEY_CPUPROFILE:-}" ] && [ -d "$SRC/cmd/latchkey" ] && (cd "$SRC" && go build -o "$TMP/bin/latchkey" ./cmd/latchkey) >&2 \
    && "$TMP/bin/latchkey" serve --help >/dev/null 2>&1; then
-  server=("$TMP/bin/latchkey" serve --addr "127.0.0.1:$PORT" --data "$TMP/data")
+  # In memory by default, like the kit's Redis (--save '' --appendonly no);
+  # the durable modes are compared in the durable section.
+  server=("$TMP/bin/latchkey" serve --addr "127.0.0.1:$PORT" --data "$TMP/data" --sync "${LATCHKEY_SYNC:-none}")
   kind="latchkey serve"
 else
   (cd "$SRC" && go build -o "$TMP/bin/latchkey-wip" ./wip/bench) >&2
