@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -34,6 +35,7 @@ type serveOptions struct {
 	logLevel           string
 	sync               string
 	syncInterval       time.Duration
+	cpuProfile         string
 }
 
 // serveCmd returns `latchkey serve`.
@@ -91,6 +93,8 @@ Logs go to stderr (text), at --log-level debug, info, warn or error.`,
 	f.StringVar(&o.keyFile, "auth-key-file", "", "file holding the authentication key clients must prove they know (default $"+envKeyFile+")")
 	f.DurationVar(&o.ttl, "ttl", 0, "session lease of clients that ask for none: how long a client's holds outlive its lost connection (default 10s)")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the server's run to this file (for benchmarking)")
+	f.MarkHidden("cpuprofile")
 	return cmd
 }
 
@@ -173,6 +177,17 @@ func (a *cli) serve(ctx context.Context, o *serveOptions) error {
 	fmt.Fprintf(a.stdout, "latchkey: listening on %s\n", strings.Join(where, ", "))
 	log.Info("latchkey server started", "version", server.Version, "auth", len(key) > 0)
 
+	if o.cpuProfile != "" {
+		pf, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			pf.Close()
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); pf.Close() }()
+	}
 	serr := srv.Serve(ctx)
 	if hs != nil {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpShutdownTimeout)

@@ -8,13 +8,11 @@
 # server's memory per idle lock / idle session on a fresh server, and stops
 # the server by its PID.
 #
-# The server is `latchkey serve` when the repo's cmd/latchkey has that
-# subcommand, else the throwaway wip/bench server (same server.New +
-# Serve). Extra args go to latchkeybench (e.g. --only lock_1,lock_16).
+# Extra args go to latchkeybench (e.g. --only lock_1,lock_16).
 # LATCHKEY_SYNC=MODE runs the server with --sync MODE (default none: in
 # memory, as the kit's Redis runs without persistence).
-# LATCHKEY_CPUPROFILE=FILE runs the wip/bench server (if the repo still has
-# it) with a CPU profile of the timed figures written to FILE.
+# LATCHKEY_CPUPROFILE=FILE has the server write a CPU profile of its run
+# to FILE (latchkey serve's hidden --cpuprofile flag).
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 SRC=${LATCHKEY_SRC:-/work/main}
@@ -24,18 +22,11 @@ SERVER_PID=
 trap 'stop_pid "$SERVER_PID"; rm -rf "$TMP"' EXIT
 mkdir -p "$TMP/bin" "$TMP/data"
 (cd "$SRC" && go build -o "$TMP/bin/latchkeybench" ./bench/cmd/latchkeybench) >&2
-server=()
-if [ -z "${LATCHKEY_CPUPROFILE:-}" ] && [ -d "$SRC/cmd/latchkey" ] && (cd "$SRC" && go build -o "$TMP/bin/latchkey" ./cmd/latchkey) >&2 \
-   && "$TMP/bin/latchkey" serve --help >/dev/null 2>&1; then
-  # In memory by default, like the kit's Redis (--save '' --appendonly no);
-  # the durable modes are compared in the durable section.
-  server=("$TMP/bin/latchkey" serve --addr "127.0.0.1:$PORT" --data "$TMP/data" --sync "${LATCHKEY_SYNC:-none}")
-  kind="latchkey serve"
-else
-  (cd "$SRC" && go build -o "$TMP/bin/latchkey-wip" ./wip/bench) >&2
-  server=("$TMP/bin/latchkey-wip" --addr "127.0.0.1:$PORT" --data "$TMP/data")
-  kind="wip/bench server"
-fi
+(cd "$SRC" && go build -o "$TMP/bin/latchkey" ./cmd/latchkey) >&2
+# In memory by default, like the kit's Redis (--save '' --appendonly no);
+# the durable modes are compared in the durable section.
+server=("$TMP/bin/latchkey" serve --addr "127.0.0.1:$PORT" --data "$TMP/data" --sync "${LATCHKEY_SYNC:-none}")
+kind="latchkey serve --sync ${LATCHKEY_SYNC:-none}"
 prof=()
 [ -n "${LATCHKEY_CPUPROFILE:-}" ] && prof=(--cpuprofile "$LATCHKEY_CPUPROFILE")
 # start_ours [ARG...]: start a fresh server with ARGs added; sets SERVER_PID
