@@ -53,3 +53,28 @@ func ExampleWith() {
 	// in the critical section with fence 1
 	// <nil>
 }
+
+// diedLock is a Locker whose Lock grants the lock with ErrOwnerDied, as a
+// backend does after the previous holder died holding it.
+type diedLock struct{ held, unlocked bool }
+
+func (d *diedLock) Lock(context.Context) (latchkey.Fence, error) {
+	d.held = true
+	return 7, latchkey.ErrOwnerDied
+}
+
+func (d *diedLock) TryLock(ctx context.Context) (latchkey.Fence, error) { return d.Lock(ctx) }
+
+func (d *diedLock) Unlock(context.Context) error {
+	d.held, d.unlocked = false, true
+	return nil
+}
+
+func TestWithOwnerDied(t *testing.T) {
+	d := &diedLock{}
+	var got latchkey.Fence
+	err := latchkey.With(t.Context(), d, func(f latchkey.Fence) error { got = f; return nil })
+	if !errors.Is(err, latchkey.ErrOwnerDied) || got != 7 || !d.unlocked {
+		t.Fatalf("With = %v, fence %d, unlocked %v; want ErrOwnerDied, fn run with fence 7, unlocked", err, got, d.unlocked)
+	}
+}
