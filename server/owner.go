@@ -265,6 +265,21 @@ func (o *owner) do(in *input) error {
 }
 
 func (o *owner) apply(cmd command, now time.Time) {
+	select {
+	case <-o.s.shutdown:
+		// Shutting down: nothing more changes the state. A connection the
+		// shutdown itself closed must not end its session (it is resumed
+		// after a restart), and a request that came too late is sent
+		// again by its client after the resume.
+		switch {
+		case cmd.kind == cmdHello:
+			cmd.reply <- nil
+		case cmd.ack != nil:
+			close(cmd.ack)
+		}
+		return
+	default:
+	}
 	switch cmd.kind {
 	case cmdHello:
 		o.hello(cmd, now)
