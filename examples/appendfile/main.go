@@ -18,8 +18,9 @@
 // removed afterwards; -file names a file to append to instead (created if
 // needed, kept afterwards; only the lines of this run are checked).
 //
-// This version uses goroutines and package local; a version with OS
-// processes will be added with package proc.
+// This version uses goroutines and package local; examples/procprinters
+// shows a lock shared by OS processes instead (a lock in shared memory,
+// package shm, that each child process opens by name).
 //
 // Usage:
 //

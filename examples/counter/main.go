@@ -16,8 +16,9 @@
 // goroutines run in parallel, and every shared variable needs a lock, an
 // atomic operation or another latchkey object.
 //
-// This version uses goroutines and package local; a version with OS
-// processes and shared memory will be added with packages proc and shm.
+// This version uses goroutines and package local. examples/sharedvalue
+// counts the same way with two child processes and a Value in shared
+// memory (package shm): raw, with its lock, under GetLock, and with Add.
 //
 // Usage:
 //

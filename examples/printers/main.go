@@ -13,8 +13,9 @@
 // but which worker asks first is up to the scheduler, so the order of the
 // blocks varies from run to run.
 //
-// This version uses goroutines and package local; a version with OS
-// processes will be added with package proc.
+// This version uses goroutines and package local; examples/procprinters is
+// the same program with child processes sharing a lock in shared memory
+// (packages proc and shm).
 //
 // Usage:
 //
