@@ -719,3 +719,33 @@ func TestGoodbyeIsDurable(t *testing.T) {
 		t.Errorf("the server answered Goodbye %v before the session's end was durable; after a power loss it has sessions %+v", g.Reason, sessions)
 	}
 }
+
+// TestReadsDoNotWaitForTheLog: under SyncAlways, a read-only request is
+// answered without waiting for an fsync when every change it reports on
+// is durable; a write after it waits for its own.
+func TestReadsDoNotWaitForTheLog(t *testing.T) {
+	e := newFaultEnv(t, SyncAlways)
+	e.start()
+	rc := mustConnect(t, "tcp", e.addr, nil)
+	rc.open(1, wire.ObjectValue, "v")
+	if r := rc.call(wire.OpValueAdd, wire.ObjectValue, 1, "v", []int64{5}); r.Err() != nil {
+		t.Fatal(r.Err())
+	}
+	gate := make(chan struct{})
+	var once sync.Once
+	open := func() { once.Do(func() { close(gate) }) }
+	t.Cleanup(open)
+	e.m.SetBeforeSync(func(string) { <-gate }) // every fsync from now on blocks
+	syncs := e.m.SyncCount()
+	if r := rc.call(wire.OpValueLoad, wire.ObjectValue, 1, "v", nil); r.Err() != nil || r.Ints[0] != 5 {
+		t.Fatalf("Load while fsyncs are blocked: %+v", r)
+	}
+	id := rc.req(wire.OpValueAdd, wire.ObjectValue, 1, "v", []int64{1})
+	open()
+	if r := rc.resp(id); r.Err() != nil || r.Ints[0] != 6 {
+		t.Fatalf("Add: %+v", r)
+	}
+	if e.m.SyncCount() == syncs {
+		t.Fatal("the Add was answered without an fsync")
+	}
+}

@@ -63,6 +63,7 @@ type owner struct {
 	held      []heldOut  // outputs waiting for the log, in log order
 	buf       []byte     // for encoding records
 	sinceSnap int        // records since the last snapshot
+	lastWrite uint64     // the last record that changes state beyond a read (see record)
 	snapping  bool       // a snapshot is being written
 	snapDone  chan error // the snapshot writer's result
 	failed    error      // the log failed: nothing more is acknowledged
@@ -147,7 +148,7 @@ func (o *owner) route() {
 		return
 	}
 	if len(outs) > 0 {
-		o.held = append(o.held, heldOut{idx: o.log.Last(), outs: outs})
+		o.held = append(o.held, heldOut{idx: o.lastWrite, outs: outs})
 	}
 	o.release()
 }
@@ -208,13 +209,21 @@ func (o *owner) record(in *input) {
 		return
 	}
 	b, err := appendInput(o.buf[:0], in)
+	var idx uint64
 	if err == nil {
 		o.buf = b
-		_, err = o.log.Append(b)
+		idx, err = o.log.Append(b)
 	}
 	if err != nil {
 		o.fail(err)
 		return
+	}
+	// A read-only request is logged (its id counts for retries) but its
+	// answer need not wait for its own record: it reports changes whose
+	// records come before it. If a crash loses the record, the client's
+	// retry reads again.
+	if in.kind != inRequest || !in.req.Op.ReadOnly() {
+		o.lastWrite = idx
 	}
 	o.sinceSnap++
 }
@@ -325,7 +334,7 @@ func (o *owner) apply(cmd command, now time.Time) {
 		}
 		// The answer says the session has ended: it waits for the log.
 		o.route()
-		o.held = append(o.held, heldOut{idx: o.log.Last(), bye: cmd.c, ack: ack})
+		o.held = append(o.held, heldOut{idx: o.lastWrite, bye: cmd.c, ack: ack})
 		ack = nil
 		o.release()
 	case cmdClosed:
@@ -409,6 +418,6 @@ func (o *owner) hello(cmd command, now time.Time) {
 	// The Welcome waits for the session to be durable, behind the outputs
 	// before it; the attach may release outputs held for the session.
 	o.route()
-	o.held = append(o.held, heldOut{idx: o.log.Last(), welcome: w, reply: cmd.reply})
+	o.held = append(o.held, heldOut{idx: o.lastWrite, welcome: w, reply: cmd.reply})
 	o.release()
 }

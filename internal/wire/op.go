@@ -280,6 +280,26 @@ func (o Op) Known() bool {
 // [Cancel]; a server must not let them hold up the requests that follow.
 func (o Op) Blocking() bool { return ops[o].blocking }
 
+// readOnly are the ops that change nothing but the session's record of
+// its requests: their answers only report state.
+var readOnly = map[Op]bool{
+	OpList: true, OpWaiters: true,
+	OpLockLocked: true, OpRLockCount: true, OpSemaphoreValue: true, OpEventIsSet: true,
+	OpBarrierWaiting: true, OpBarrierBroken: true,
+	OpQueueLen: true, OpQueueUnfinished: true, OpSimpleQueueLen: true,
+	OpDictLoad: true, OpDictLen: true, OpDictKeys: true, OpDictAll: true,
+	OpListGet: true, OpListIndex: true, OpListCount: true, OpListLen: true, OpListSlice: true, OpListAll: true,
+	OpNamespaceLoad: true, OpNamespaceAll: true,
+	OpValueLoad: true, OpFloatValueLoad: true,
+	OpArrayLoad: true, OpArrayLoadRange: true, OpFloatArrayLoad: true, OpFloatArrayLoadRange: true,
+}
+
+// ReadOnly reports whether o only reads state. A durable server need not
+// wait for the log to make such a request durable before answering it
+// (only for the changes it reports on): losing it in a crash loses
+// nothing, and a retry does it again.
+func (o Op) ReadOnly() bool { return readOnly[o] }
+
 // Object returns the object type o applies to: its high byte. It is
 // [ObjectNone] for the session ops.
 func (o Op) Object() ObjectType { return ObjectType(o >> 8) }
