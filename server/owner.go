@@ -76,8 +76,10 @@ type heldOut struct {
 	outs    []output
 	welcome *wire.Welcome
 	reply   chan *wire.Welcome
-	bye     *conn         // answer the client's Goodbye on it: its session's end is durable
-	ack     chan struct{} // closed with bye: the connection's reader may finish
+	bye     *conn       // say Goodbye on it: its session's end is durable
+	reason  wire.Reason // with bye: the Goodbye's reason and message
+	msg     string
+	ack     chan struct{} // closed with bye, if not nil: the connection's reader may finish
 }
 
 func newOwner(s *Server) *owner {
@@ -173,8 +175,10 @@ func (o *owner) release() {
 		}
 		o.send(h.outs)
 		if h.bye != nil {
-			h.bye.goodbye(wire.ReasonNormal, "")
-			close(h.ack)
+			h.bye.goodbye(h.reason, h.msg)
+			if h.ack != nil {
+				close(h.ack)
+			}
 		}
 		n++
 	}
@@ -334,7 +338,7 @@ func (o *owner) apply(cmd command, now time.Time) {
 		}
 		// The answer says the session has ended: it waits for the log.
 		o.route()
-		o.held = append(o.held, heldOut{idx: o.lastWrite, bye: cmd.c, ack: ack})
+		o.held = append(o.held, heldOut{idx: o.lastWrite, bye: cmd.c, reason: wire.ReasonNormal, ack: ack})
 		ack = nil
 		o.release()
 	case cmdClosed:
@@ -374,12 +378,22 @@ func (o *owner) expire(now time.Time) {
 		if now.Sub(os.lastSeen) < os.ttl {
 			continue
 		}
-		if os.c != nil {
-			os.c.goodbye(wire.ReasonExpired, "session expired: nothing received for its TTL")
-		}
+		c := os.c
 		o.s.log.Info("session expired", "session", id)
 		o.end(os)
+		if c == nil {
+			continue
+		}
+		const msg = "session expired: nothing received for its TTL"
+		if o.log == nil || o.failed != nil {
+			c.goodbye(wire.ReasonExpired, msg)
+			continue
+		}
+		// Like every answer, the Goodbye waits for the log to hold the end.
+		o.route()
+		o.held = append(o.held, heldOut{idx: o.lastWrite, bye: c, reason: wire.ReasonExpired, msg: msg})
 	}
+	o.release()
 }
 
 // hello opens or resumes a session for a connection that passed the
