@@ -42,6 +42,7 @@ import (
 	"os/signal"
 	"time"
 
+	"github.com/latchkey/latchkey/examples/internal/children"
 	"github.com/latchkey/latchkey/proc"
 )
 
@@ -85,7 +86,7 @@ var (
 			if _, err := fmt.Printf("task %d: %d\n", j.Task, i); err != nil {
 				return "", err
 			}
-			if err := pause(ctx, j.Delay); err != nil {
+			if err := children.Pause(ctx, j.Delay); err != nil {
 				return "", err
 			}
 		}
@@ -157,19 +158,4 @@ func run(ctx context.Context, out *os.File, cfg config) (err error) {
 	}
 	_, err = fmt.Fprintf(out, "map(square, range(10)) = %v\n", squares)
 	return err
-}
-
-// pause waits for d or until ctx is done.
-func pause(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

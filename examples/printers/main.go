@@ -33,6 +33,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/latchkey/latchkey/examples/internal/children"
 	"github.com/latchkey/latchkey/local"
 )
 
@@ -106,26 +107,11 @@ func task(ctx context.Context, out *lineWriter, name string, cfg config) error {
 		if err := out.printf(ctx, "%s %d\n", name, i); err != nil {
 			return err
 		}
-		if err := pause(ctx, cfg.delay); err != nil {
+		if err := children.Pause(ctx, cfg.delay); err != nil {
 			return err
 		}
 	}
 	return out.printf(ctx, "%s is done\n", name)
-}
-
-// pause waits for d or until ctx is done.
-func pause(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // lineWriter writes formatted lines to w, one at a time.

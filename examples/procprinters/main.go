@@ -39,10 +39,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"sync"
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/examples/internal/children"
 	"github.com/latchkey/latchkey/proc"
 	"github.com/latchkey/latchkey/shm"
 )
@@ -124,10 +124,10 @@ func run(ctx context.Context, out *os.File, cfg config) (err error) {
 			Stdout: out,
 		})
 	}
-	if err := startAll(ctx, ps); err != nil {
+	if err := children.StartAll(ctx, ps...); err != nil {
 		return err
 	}
-	return joinAll(ctx, ps)
+	return children.JoinAll(ctx, ps...)
 }
 
 // lockName is the name of this run's lock: the program's name and the
@@ -178,73 +178,10 @@ func printTask(ctx context.Context, t task) error {
 		if _, err := fmt.Printf("%s %d\n", name, i); err != nil {
 			return err
 		}
-		if err := pause(ctx, t.Delay); err != nil {
+		if err := children.Pause(ctx, t.Delay); err != nil {
 			return err
 		}
 	}
 	_, err := fmt.Printf("%s is done\n", name)
 	return err
-}
-
-// pause waits for d or until ctx is done.
-func pause(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-// startAll starts the processes in order. If one fails to start, it
-// terminates the ones already started and waits for them.
-func startAll[A, R any](ctx context.Context, ps []*proc.Process[A, R]) error {
-	for i, p := range ps {
-		if err := p.Start(ctx); err != nil {
-			for _, q := range ps[:i] {
-				q.Terminate()
-			}
-			for _, q := range ps[:i] {
-				<-q.Done()
-			}
-			return fmt.Errorf("starting %s: %w", p.Name(), err)
-		}
-	}
-	return nil
-}
-
-// joinAll waits for every process to exit and returns the errors of those
-// that failed, with ctx's error if ctx ended. When ctx ends, or a process
-// fails (the others might wait for it for ever), it terminates the
-// processes still running (Python's terminate) and waits for them: no
-// child outlives joinAll.
-func joinAll[A, R any](ctx context.Context, ps []*proc.Process[A, R]) error {
-	parent := ctx
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errs := make([]error, len(ps)+1)
-	var wg sync.WaitGroup
-	for i, p := range ps {
-		wg.Go(func() {
-			select {
-			case <-p.Done():
-			case <-ctx.Done():
-				p.Terminate()
-				<-p.Done()
-				return
-			}
-			if _, err := p.Result(); err != nil {
-				errs[i] = fmt.Errorf("%s: %w", p.Name(), err)
-				cancel()
-			}
-		})
-	}
-	wg.Wait()
-	errs[len(ps)] = parent.Err()
-	return errors.Join(errs...)
 }

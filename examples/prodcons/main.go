@@ -51,10 +51,10 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/examples/internal/children"
 	"github.com/latchkey/latchkey/proc"
 	"github.com/latchkey/latchkey/shm"
 )
@@ -143,21 +143,21 @@ func run(ctx context.Context, out *os.File, cfg config) (err error) {
 		r.Consumer = i
 		ps = append(ps, proc.NewProcess(consumer, r, &proc.ProcessConfig{Name: fmt.Sprintf("consumer %d", i), Daemon: true, Stdout: out}))
 	}
-	if err := startAll(ctx, ps); err != nil {
+	if err := children.StartAll(ctx, ps...); err != nil {
 		return err
 	}
-	if err := joinAll(ctx, ps); err != nil {
+	if err := children.JoinAll(ctx, ps...); err != nil {
 		return err
 	}
 
-	made, _ := ps[0].Result() // joinAll checked the errors
+	made, _ := ps[0].Result() // JoinAll checked the errors
 	if len(made) != cfg.items {
 		return fmt.Errorf("the producer made %d items, want %d", len(made), cfg.items)
 	}
 	consumers := ps[1:]
 	got := make([][]int, len(consumers))
 	for i, p := range consumers {
-		got[i], _ = p.Result() // joinAll checked the error
+		got[i], _ = p.Result() // JoinAll checked the error
 	}
 	if err := checkDelivery(got, cfg.items); err != nil {
 		return err
@@ -230,7 +230,7 @@ func produce(ctx context.Context, r role, q *shm.Queue, items *latchkey.QueueOf[
 			return made, err
 		}
 		made = append(made, i)
-		if err := pause(ctx, r.Delay); err != nil {
+		if err := children.Pause(ctx, r.Delay); err != nil {
 			return made, err
 		}
 	}
@@ -277,67 +277,4 @@ func consume(ctx context.Context, r role, q *shm.Queue, items *latchkey.QueueOf[
 			return got, err
 		}
 	}
-}
-
-// pause waits for d or until ctx is done.
-func pause(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-// startAll starts the processes in order. If one fails to start, it
-// terminates the ones already started and waits for them.
-func startAll[A, R any](ctx context.Context, ps []*proc.Process[A, R]) error {
-	for i, p := range ps {
-		if err := p.Start(ctx); err != nil {
-			for _, q := range ps[:i] {
-				q.Terminate()
-			}
-			for _, q := range ps[:i] {
-				<-q.Done()
-			}
-			return fmt.Errorf("starting %s: %w", p.Name(), err)
-		}
-	}
-	return nil
-}
-
-// joinAll waits for every process to exit and returns the errors of those
-// that failed, with ctx's error if ctx ended. When ctx ends, or a process
-// fails (the others might wait for it for ever: the producer in Join, the
-// consumers in Get), it terminates the processes still running (Python's
-// terminate) and waits for them: no child outlives joinAll.
-func joinAll[A, R any](ctx context.Context, ps []*proc.Process[A, R]) error {
-	parent := ctx
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errs := make([]error, len(ps)+1)
-	var wg sync.WaitGroup
-	for i, p := range ps {
-		wg.Go(func() {
-			select {
-			case <-p.Done():
-			case <-ctx.Done():
-				p.Terminate()
-				<-p.Done()
-				return
-			}
-			if _, err := p.Result(); err != nil {
-				errs[i] = fmt.Errorf("%s: %w", p.Name(), err)
-				cancel()
-			}
-		})
-	}
-	wg.Wait()
-	errs[len(ps)] = parent.Err()
-	return errors.Join(errs...)
 }

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/examples/internal/children"
 	"github.com/latchkey/latchkey/proc"
 	"github.com/latchkey/latchkey/shm"
 )
@@ -205,7 +206,7 @@ func TestCheckDelivery(t *testing.T) {
 
 // TestJoinAllStopsTheOthers runs a producer with a consumer that fails at
 // once: the producer, which would block on the full queue for ever, is
-// terminated, and joinAll returns the consumer's error.
+// terminated, and JoinAll returns the consumer's error.
 func TestJoinAllStopsTheOthers(t *testing.T) {
 	dir := t.TempDir()
 	m, err := shm.NewManager(&shm.Config{Dir: dir})
@@ -223,12 +224,12 @@ func TestJoinAllStopsTheOthers(t *testing.T) {
 		proc.NewProcess(producer, r, &proc.ProcessConfig{Name: "producer", Daemon: true, Stdout: outFile(t)}),
 		proc.NewProcess(consumer, bad, &proc.ProcessConfig{Name: "consumer", Daemon: true, Stdout: outFile(t)}),
 	}
-	if err := startAll(t.Context(), ps); err != nil {
+	if err := children.StartAll(t.Context(), ps...); err != nil {
 		t.Fatal(err)
 	}
-	err = joinAll(t.Context(), ps)
+	err = children.JoinAll(t.Context(), ps...)
 	if !errors.Is(err, latchkey.ErrInvalid) || !strings.HasPrefix(err.Error(), "consumer: ") {
-		t.Fatalf("joinAll = %v, want the consumer's ErrInvalid only", err)
+		t.Fatalf("JoinAll = %v, want the consumer's ErrInvalid only", err)
 	}
 	if code, _ := ps[0].ExitCode(); code != -15 {
 		t.Errorf("the producer's exit code is %d, want -15 (terminated)", code)

@@ -49,9 +49,9 @@ import (
 	"os/signal"
 	"runtime"
 	"slices"
-	"sync"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/examples/internal/children"
 	"github.com/latchkey/latchkey/proc"
 	"github.com/latchkey/latchkey/shm"
 )
@@ -215,10 +215,10 @@ func seed(ctx context.Context, m *shm.Manager, args seedArgs) (float64, []int32,
 		return 0, nil, err
 	}
 	p := proc.NewProcess(seedChild, args, &proc.ProcessConfig{Daemon: true})
-	if err := startAll(ctx, p); err != nil {
+	if err := children.StartAll(ctx, p); err != nil {
 		return 0, nil, err
 	}
-	if err := joinAll(ctx, p); err != nil {
+	if err := children.JoinAll(ctx, p); err != nil {
 		return 0, nil, err
 	}
 	x, err := num.Load(ctx) // num.value
@@ -240,10 +240,10 @@ func countWith(ctx context.Context, m *shm.Manager, args countArgs) (int64, erro
 	for i := range ps {
 		ps[i] = proc.NewProcess(countChild, args, &proc.ProcessConfig{Daemon: true})
 	}
-	if err := startAll(ctx, ps...); err != nil {
+	if err := children.StartAll(ctx, ps...); err != nil {
 		return 0, err
 	}
-	if err := joinAll(ctx, ps...); err != nil {
+	if err := children.JoinAll(ctx, ps...); err != nil {
 		return 0, err
 	}
 	return v.Load(ctx)
@@ -337,52 +337,4 @@ func underLock(ctx context.Context, v *shm.Value[int64], n int) error {
 		}
 	}
 	return nil
-}
-
-// startAll starts the processes in order. If one fails to start, it
-// terminates the ones already started and waits for them.
-func startAll[A, R any](ctx context.Context, ps ...*proc.Process[A, R]) error {
-	for i, p := range ps {
-		if err := p.Start(ctx); err != nil {
-			for _, q := range ps[:i] {
-				q.Terminate()
-			}
-			for _, q := range ps[:i] {
-				<-q.Done()
-			}
-			return fmt.Errorf("starting %s: %w", p.Name(), err)
-		}
-	}
-	return nil
-}
-
-// joinAll waits for every process to exit and returns the errors of those
-// that failed, with ctx's error if ctx ended. When ctx ends, or a process
-// fails (the other would wait for it at the barrier for ever), it
-// terminates the processes still running (Python's terminate) and waits
-// for them: no child outlives joinAll.
-func joinAll[A, R any](ctx context.Context, ps ...*proc.Process[A, R]) error {
-	parent := ctx
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errs := make([]error, len(ps)+1)
-	var wg sync.WaitGroup
-	for i, p := range ps {
-		wg.Go(func() {
-			select {
-			case <-p.Done():
-			case <-ctx.Done():
-				p.Terminate()
-				<-p.Done()
-				return
-			}
-			if _, err := p.Result(); err != nil {
-				errs[i] = fmt.Errorf("%s: %w", p.Name(), err)
-				cancel()
-			}
-		})
-	}
-	wg.Wait()
-	errs[len(ps)] = parent.Err()
-	return errors.Join(errs...)
 }

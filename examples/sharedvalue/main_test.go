@@ -12,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/examples/internal/children"
 	"github.com/latchkey/latchkey/proc"
 	"github.com/latchkey/latchkey/shm"
 )
@@ -150,12 +151,12 @@ func TestChildFails(t *testing.T) {
 	if _, err := shm.OpenValue[int64](t.Context(), m, "counter", options(rawAdd)); err != nil {
 		t.Fatal(err)
 	}
-	if err := startAll(t.Context(), ps...); err != nil {
+	if err := children.StartAll(t.Context(), ps...); err != nil {
 		t.Fatal(err)
 	}
-	err = joinAll(t.Context(), ps...)
+	err = children.JoinAll(t.Context(), ps...)
 	if !errors.Is(err, latchkey.ErrMismatch) || !strings.HasPrefix(err.Error(), "bad: ") || strings.Contains(err.Error(), "good:") {
-		t.Fatalf("joinAll = %v, want the bad process's ErrMismatch only", err)
+		t.Fatalf("JoinAll = %v, want the bad process's ErrMismatch only", err)
 	}
 	for _, p := range ps {
 		if p.IsAlive() {
