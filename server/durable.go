@@ -15,16 +15,12 @@ import (
 // session is detached, each with its whole TTL to come back).
 func (o *owner) openLog() error {
 	cfg := &o.s.cfg
-	var mode wal.SyncMode
-	switch cfg.Sync {
-	case SyncNone:
+	if cfg.Sync == SyncNone {
 		return nil
-	case SyncAlways:
-		mode = wal.SyncAlways
-	case SyncInterval:
-		mode = wal.SyncInterval
-	case SyncNever:
-		mode = wal.SyncNever
+	}
+	mode, err := wal.ParseSyncMode(string(cfg.Sync)) // the other Sync names are wal's
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
 	}
 	l, err := wal.Open(wal.Options{Dir: filepath.Join(cfg.DataDir, "wal"), Sync: mode, Interval: cfg.SyncInterval, Logger: o.s.log, FS: cfg.walFS})
 	if err != nil {

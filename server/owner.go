@@ -70,16 +70,11 @@ type owner struct {
 }
 
 // heldOut is what waits for the log to reach index idx: machine outputs,
-// or the Welcome of a new session.
+// then an answer given outside the machine (a Welcome, a Goodbye).
 type heldOut struct {
-	idx     uint64
-	outs    []output
-	welcome *wire.Welcome
-	reply   chan *wire.Welcome
-	bye     *conn       // say Goodbye on it: its session's end is durable
-	reason  wire.Reason // with bye: the Goodbye's reason and message
-	msg     string
-	ack     chan struct{} // closed with bye, if not nil: the connection's reader may finish
+	idx  uint64
+	outs []output
+	then func()
 }
 
 func newOwner(s *Server) *owner {
@@ -101,7 +96,7 @@ func (o *owner) run() {
 	if o.log != nil {
 		notify = o.log.Notify()
 	}
-	for {
+	for o.failed == nil {
 		select {
 		case cmd := <-o.s.cmds:
 			o.apply(cmd, time.Now())
@@ -128,16 +123,25 @@ func (o *owner) run() {
 			o.expire(now)
 			o.route()
 		case <-o.s.shutdown:
-			for _, os := range o.sessions {
-				if os.c != nil {
-					os.c.goodbye(wire.ReasonShutdown, "server shutting down")
-				}
-			}
-			if o.snapping {
-				<-o.snapDone
-			}
+			o.stop()
 			return
 		}
+	}
+	// The log failed: Serve sees the owner return and shuts the server
+	// down.
+	o.stop()
+}
+
+// stop says Goodbye to every connection and waits for a snapshot being
+// written.
+func (o *owner) stop() {
+	for _, os := range o.sessions {
+		if os.c != nil {
+			os.c.goodbye(wire.ReasonShutdown, "server shutting down")
+		}
+	}
+	if o.snapping {
+		<-o.snapDone
 	}
 }
 
@@ -170,15 +174,9 @@ func (o *owner) release() {
 		if h.idx > durable {
 			break
 		}
-		if h.reply != nil {
-			h.reply <- h.welcome
-		}
 		o.send(h.outs)
-		if h.bye != nil {
-			h.bye.goodbye(h.reason, h.msg)
-			if h.ack != nil {
-				close(h.ack)
-			}
+		if h.then != nil {
+			h.then()
 		}
 		n++
 	}
@@ -204,7 +202,20 @@ func (o *owner) fail(err error) {
 	o.s.log.Error("write-ahead log failed; stopping the server rather than acknowledge what is not durable", "err", err)
 	o.s.fatal.Store(&err)
 	o.held = nil
-	go o.s.Close()
+}
+
+// whenDurable runs fn, an answer given outside the machine, once the log
+// has made durable every change before it, after the outputs produced so
+// far; at once without a log, or once the log has failed (nothing more
+// is acknowledged then: fn only says goodbye or refuses).
+func (o *owner) whenDurable(fn func()) {
+	o.route()
+	if o.log == nil || o.failed != nil {
+		fn()
+		return
+	}
+	o.held = append(o.held, heldOut{idx: o.lastWrite, then: fn})
+	o.release()
 }
 
 // record appends in to the log, if there is one.
@@ -332,15 +343,13 @@ func (o *owner) apply(cmd command, now time.Time) {
 	case cmdTouch:
 	case cmdGoodbye:
 		o.end(os)
-		if o.log == nil || o.failed != nil {
-			cmd.c.goodbye(wire.ReasonNormal, "")
-			break
-		}
 		// The answer says the session has ended: it waits for the log.
-		o.route()
-		o.held = append(o.held, heldOut{idx: o.lastWrite, bye: cmd.c, reason: wire.ReasonNormal, ack: ack})
-		ack = nil
-		o.release()
+		c, done := cmd.c, ack
+		ack = nil // closed with the answer
+		o.whenDurable(func() {
+			c.goodbye(wire.ReasonNormal, "")
+			close(done)
+		})
 	case cmdClosed:
 		o.dropped(os, cmd.c)
 	}
@@ -381,19 +390,11 @@ func (o *owner) expire(now time.Time) {
 		c := os.c
 		o.s.log.Info("session expired", "session", id)
 		o.end(os)
-		if c == nil {
-			continue
+		if c != nil {
+			// Like every answer, the Goodbye waits for the log to hold the end.
+			o.whenDurable(func() { c.goodbye(wire.ReasonExpired, "session expired: nothing received for its TTL") })
 		}
-		const msg = "session expired: nothing received for its TTL"
-		if o.log == nil || o.failed != nil {
-			c.goodbye(wire.ReasonExpired, msg)
-			continue
-		}
-		// Like every answer, the Goodbye waits for the log to hold the end.
-		o.route()
-		o.held = append(o.held, heldOut{idx: o.lastWrite, bye: c, reason: wire.ReasonExpired, msg: msg})
 	}
-	o.release()
 }
 
 // hello opens or resumes a session for a connection that passed the
@@ -425,13 +426,13 @@ func (o *owner) hello(cmd command, now time.Time) {
 		w.SessionID, w.Token = os.id, os.token
 		o.s.log.Debug("session opened", "session", os.id, "host", h.Host, "pid", h.PID, "label", h.Label, "unix", c.unix)
 	}
-	if o.log == nil {
-		cmd.reply <- w
-		return
-	}
 	// The Welcome waits for the session to be durable, behind the outputs
-	// before it; the attach may release outputs held for the session.
-	o.route()
-	o.held = append(o.held, heldOut{idx: o.lastWrite, welcome: w, reply: cmd.reply})
-	o.release()
+	// before it (the attach may release outputs held for the session). A
+	// log that failed meanwhile refuses the connection.
+	o.whenDurable(func() {
+		if o.failed != nil {
+			w = nil
+		}
+		cmd.reply <- w
+	})
 }

@@ -213,6 +213,14 @@ func (s *Server) Serve(ctx context.Context) error {
 	case <-ctx.Done():
 	case <-s.shutdown:
 		err = ErrServerClosed
+	case <-ownerDone:
+		// It stopped by itself (the log failed: s.fatal), or because Close
+		// closed s.shutdown and this select saw the owner first.
+		select {
+		case <-s.shutdown:
+			err = ErrServerClosed
+		default:
+		}
 	}
 	s.once.Do(func() {
 		close(s.shutdown)
