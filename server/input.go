@@ -57,11 +57,14 @@ func appendInput(b []byte, in *input) ([]byte, error) {
 		b = binary.AppendUvarint(b, uint64(in.ttl.Milliseconds()))
 		b = binary.AppendUvarint(b, uint64(in.maxFrame))
 	case inRequest:
-		f, err := wire.Append(nil, in.req)
-		if err != nil {
-			return b, err
+		// The frame without its length prefix, encoded in place.
+		start := len(b)
+		var err error
+		if b, err = wire.Append(b, in.req); err != nil {
+			return b[:start], err
 		}
-		b = append(b, f[4:]...) // the frame without its length prefix
+		n := copy(b[start:], b[start+4:])
+		b = b[:start+n]
 	case inCancel:
 		b = binary.AppendUvarint(b, in.rid)
 	case inEpoch:
@@ -78,7 +81,8 @@ func appendBytes(b, p []byte) []byte {
 // errBadRecord is wrapped by every decoding error of a log record.
 var errBadRecord = errors.New("server: malformed log record")
 
-// decodeInput decodes a record made by appendInput.
+// decodeInput decodes a record made by appendInput. The request's byte
+// arguments alias rec.
 func decodeInput(rec []byte) (*input, error) {
 	d := recDecoder{b: rec}
 	in := &input{kind: inputKind(d.byte())}
@@ -101,7 +105,7 @@ func decodeInput(rec []byte) (*input, error) {
 			if err != nil || !ok {
 				return nil, fmt.Errorf("%w: request: %v", errBadRecord, err)
 			}
-			in.req = q.Clone()
+			in.req = q // rec is not reused (wal.Replay passes fresh slices)
 			d.b = nil
 		}
 	case inCancel:
