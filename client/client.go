@@ -67,20 +67,19 @@ type Client struct {
 	wg        sync.WaitGroup // the supervisor goroutine
 }
 
-// callMode says how a call behaves on cancellation and reconnection.
+// callMode says how a call behaves when its ctx is done. (Reconnection
+// treats every call alike: it is sent again with its id, and the server
+// never applies it twice.)
 type callMode uint8
 
 const (
-	// modeSimple: a non-blocking op. A done ctx fails it before sending.
-	modeSimple callMode = iota
-	// modeBlocking: a blocking op that a Cancel leaves without effect, so
-	// that it may be sent again after a resume.
-	modeBlocking
-	// modeWait: a blocking op whose cancellation has effects of its own
-	// (Condition.Wait re-acquires, Barrier.Wait breaks): never re-sent.
-	modeWait
-	// modeAlways: like modeWait, but sent even when ctx is already done,
-	// and cancelled at once (Barrier.Wait: the last party trips).
+	// modeNormal: a done ctx fails the call before it is sent; a ctx that
+	// ends while it waits sends a Cancel, whose answer says whether the
+	// call took effect.
+	modeNormal callMode = iota
+	// modeAlways: sent even when ctx is already done, and cancelled at
+	// once (Barrier.Wait: the last party trips the barrier, any other
+	// breaks it, as Python's timeout does).
 	modeAlways
 )
 
@@ -374,7 +373,7 @@ func (c *Client) Waiters(ctx context.Context, name string) (int, error) {
 	if err := latchkey.CheckName(name); err != nil {
 		return 0, err
 	}
-	resp, err := c.do(ctx, &wire.Request{Op: wire.OpWaiters, Name: name}, modeSimple)
+	resp, err := c.do(ctx, &wire.Request{Op: wire.OpWaiters, Name: name}, modeNormal)
 	if err != nil {
 		return 0, err
 	}
@@ -393,7 +392,7 @@ type ObjectInfo struct {
 // Objects lists the server's objects whose names start with prefix
 // (every object for ""), sorted by name.
 func (c *Client) Objects(ctx context.Context, prefix string) ([]ObjectInfo, error) {
-	resp, err := c.do(ctx, &wire.Request{Op: wire.OpList, Name: prefix}, modeSimple)
+	resp, err := c.do(ctx, &wire.Request{Op: wire.OpList, Name: prefix}, modeNormal)
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,7 @@ type handle struct {
 
 // call sends a non-blocking op through h.
 func (h *handle) call(ctx context.Context, op wire.Op, ints []int64, bytes [][]byte) (*wire.Response, error) {
-	return h.c.do(ctx, &wire.Request{Op: op, Object: h.obj, Handle: h.id, Name: h.name, Ints: ints, Bytes: bytes}, modeSimple)
+	return h.c.do(ctx, &wire.Request{Op: op, Object: h.obj, Handle: h.id, Name: h.name, Ints: ints, Bytes: bytes}, modeNormal)
 }
 
 // block sends a blocking op through h.
@@ -93,7 +93,7 @@ func (c *Client) open(ctx context.Context, obj wire.ObjectType, name string, par
 	c.nextHandle++
 	id := c.nextHandle
 	c.mu.Unlock()
-	_, err := c.do(ctx, &wire.Request{Op: wire.OpOpen, Object: obj, Handle: id, Name: name, Ints: params}, modeSimple)
+	_, err := c.do(ctx, &wire.Request{Op: wire.OpOpen, Object: obj, Handle: id, Name: name, Ints: params}, modeNormal)
 	if err != nil {
 		return nil, err
 	}
