@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/client"
 )
 
 // value is the 32-byte payload of the dict and queue figures, as in the
@@ -18,17 +19,31 @@ var value = []byte(strings.Repeat("x", 32))
 // happened (the previous holder died holding it).
 func granted(err error) bool { return err == nil || errors.Is(err, latchkey.ErrOwnerDied) }
 
-// getRTT measures one Dict.Load of an existing key per cycle: the
-// client's single round trip, the twin of redisbench's get_rtt.
-func (b *bench) getRTT(ctx context.Context, network string, n int) error {
+// perClient measures n clients, each its own connection and session,
+// running the op mk makes for client i (setup is not timed), and emits
+// the record of bench and variant.
+func (b *bench) perClient(ctx context.Context, network string, n int, bench, variant string, mk func(c *client.Client, i int) (op, error)) error {
 	p := &pool{b: b, network: network}
 	defer p.close()
-	name := unique("rtt")
-	res, err := runClients(n, b.warm, b.dur, func(int) (op, error) {
+	res, err := runClients(n, b.warm, b.dur, func(i int) (op, error) {
 		c, err := p.dial(ctx)
 		if err != nil {
 			return nil, err
 		}
+		return mk(c, i)
+	}, nil)
+	if err != nil {
+		return err
+	}
+	return emit(b.out, record{peer: b.peer, bench: bench, clients: n, variant: variant + ", " + transport(network),
+		lat: res.lat, ops: res.ops, elapsed: res.elapsed})
+}
+
+// getRTT measures one Dict.Load of an existing key per cycle: the
+// client's single round trip, the twin of redisbench's get_rtt.
+func (b *bench) getRTT(ctx context.Context, network string, n int) error {
+	name := unique("rtt")
+	return b.perClient(ctx, network, n, "get_rtt", "Dict.Load", func(c *client.Client, _ int) (op, error) {
 		d, err := c.Dict(ctx, name)
 		if err != nil {
 			return nil, err
@@ -40,37 +55,20 @@ func (b *bench) getRTT(ctx context.Context, network string, n int) error {
 			_, _, err := d.Load(ctx, "k")
 			return err
 		}, nil
-	}, nil)
-	if err != nil {
-		return err
-	}
-	return emit(b.out, record{peer: b.peer, bench: "get_rtt", clients: n, variant: "Dict.Load, " + transport(network),
-		lat: res.lat, ops: res.ops, elapsed: res.elapsed})
+	})
 }
 
 // lockCycle measures Lock+Unlock of one shared lock by n clients, each
 // its own connection and session.
 func (b *bench) lockCycle(ctx context.Context, network string, n int) error {
-	p := &pool{b: b, network: network}
-	defer p.close()
 	name := unique("lock")
-	res, err := runClients(n, b.warm, b.dur, func(int) (op, error) {
-		c, err := p.dial(ctx)
-		if err != nil {
-			return nil, err
-		}
+	return b.perClient(ctx, network, n, "lock_cycle", "Lock+Unlock (server FIFO queue)", func(c *client.Client, _ int) (op, error) {
 		l, err := c.Lock(ctx, name)
 		if err != nil {
 			return nil, err
 		}
 		return lockOp(ctx, l), nil
-	}, nil)
-	if err != nil {
-		return err
-	}
-	return emit(b.out, record{peer: b.peer, bench: "lock_cycle", clients: n,
-		variant: "Lock+Unlock (server FIFO queue), " + transport(network),
-		lat:     res.lat, ops: res.ops, elapsed: res.elapsed})
+	})
 }
 
 func lockOp(ctx context.Context, l latchkey.Lock) op {
@@ -119,14 +117,8 @@ func (b *bench) lockDistinct(ctx context.Context, network string, n int) error {
 
 // semCycle measures Acquire+Release of one Semaphore(value) by n clients.
 func (b *bench) semCycle(ctx context.Context, network string, n, v int) error {
-	p := &pool{b: b, network: network}
-	defer p.close()
 	name := unique("sem")
-	res, err := runClients(n, b.warm, b.dur, func(int) (op, error) {
-		c, err := p.dial(ctx)
-		if err != nil {
-			return nil, err
-		}
+	return b.perClient(ctx, network, n, "semaphore_cycle", fmt.Sprintf("Semaphore(%d)", v), func(c *client.Client, _ int) (op, error) {
 		s, err := c.Semaphore(ctx, name, v)
 		if err != nil {
 			return nil, err
@@ -137,25 +129,13 @@ func (b *bench) semCycle(ctx context.Context, network string, n, v int) error {
 			}
 			return s.Release(ctx, 1)
 		}, nil
-	}, nil)
-	if err != nil {
-		return err
-	}
-	return emit(b.out, record{peer: b.peer, bench: "semaphore_cycle", clients: n,
-		variant: fmt.Sprintf("Semaphore(%d), %s", v, transport(network)),
-		lat:     res.lat, ops: res.ops, elapsed: res.elapsed})
+	})
 }
 
 // dictCycle measures Store then Load of the client's own key.
 func (b *bench) dictCycle(ctx context.Context, network string, n int) error {
-	p := &pool{b: b, network: network}
-	defer p.close()
 	name := unique("dict")
-	res, err := runClients(n, b.warm, b.dur, func(i int) (op, error) {
-		c, err := p.dial(ctx)
-		if err != nil {
-			return nil, err
-		}
+	return b.perClient(ctx, network, n, "dict_setget", "Store+Load", func(c *client.Client, i int) (op, error) {
 		d, err := c.Dict(ctx, name)
 		if err != nil {
 			return nil, err
@@ -168,24 +148,13 @@ func (b *bench) dictCycle(ctx context.Context, network string, n int) error {
 			_, _, err := d.Load(ctx, key)
 			return err
 		}, nil
-	}, nil)
-	if err != nil {
-		return err
-	}
-	return emit(b.out, record{peer: b.peer, bench: "dict_setget", clients: n,
-		variant: "Store+Load, " + transport(network), lat: res.lat, ops: res.ops, elapsed: res.elapsed})
+	})
 }
 
 // queueCycle measures Put then Get by the same client on one FIFO queue.
 func (b *bench) queueCycle(ctx context.Context, network string, n int) error {
-	p := &pool{b: b, network: network}
-	defer p.close()
 	name := unique("queue")
-	res, err := runClients(n, b.warm, b.dur, func(int) (op, error) {
-		c, err := p.dial(ctx)
-		if err != nil {
-			return nil, err
-		}
+	return b.perClient(ctx, network, n, "queue_putget", "Queue Put+Get", func(c *client.Client, _ int) (op, error) {
 		q, err := c.Queue(ctx, name, latchkey.QueueOptions{})
 		if err != nil {
 			return nil, err
@@ -197,10 +166,5 @@ func (b *bench) queueCycle(ctx context.Context, network string, n int) error {
 			_, err := q.Get(ctx)
 			return err
 		}, nil
-	}, nil)
-	if err != nil {
-		return err
-	}
-	return emit(b.out, record{peer: b.peer, bench: "queue_putget", clients: n,
-		variant: "Queue Put+Get, " + transport(network), lat: res.lat, ops: res.ops, elapsed: res.elapsed})
+	})
 }
