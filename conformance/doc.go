@@ -18,6 +18,12 @@
 // the suite polls it to know that a call is blocked. The same count checks
 // that a cancelled call leaves no ghost waiter behind.
 //
+// Contenders are goroutines with a handle each. To put them in separate
+// processes, a backend whose objects are shared by name between processes
+// runs the suite through internal/remotemgr: each handle is opened in a
+// child process and the suite's calls on it run there (package shm's
+// TestConformanceProcesses does).
+//
 // # What the suite mirrors
 //
 // The tests port the behaviour that CPython's own tests assert

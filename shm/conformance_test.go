@@ -4,11 +4,15 @@ package shm_test
 
 import (
 	"context"
+	"os"
+	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/conformance"
+	"github.com/latchkey/latchkey/internal/remotemgr"
 	"github.com/latchkey/latchkey/shm"
 )
 
@@ -18,19 +22,82 @@ import (
 var conformanceGroups = []string{"Lock", "RLock", "RWLock", "Semaphore", "Condition", "Event", "Barrier",
 	"Queue", "SimpleQueue", "Value", "Array"}
 
+// skipUnimplemented skips a test of a group shm does not implement.
+func skipUnimplemented(t *testing.T) {
+	_, rest, _ := strings.Cut(t.Name(), "/")
+	group, _, _ := strings.Cut(rest, "/")
+	if !slices.Contains(conformanceGroups, group) {
+		t.Skipf("shm does not implement the %s group", group)
+	}
+}
+
+// TestConformance runs the suite with every contender a goroutine of this
+// process, each with its own handle.
 func TestConformance(t *testing.T) {
 	conformance.Run(t, conformance.Backend{
 		New: func(t *testing.T) latchkey.Manager {
-			group, _, _ := strings.Cut(strings.TrimPrefix(t.Name(), "TestConformance/"), "/")
-			found := false
-			for _, g := range conformanceGroups {
-				found = found || g == group
-			}
-			if !found {
-				t.Skipf("shm does not implement the %s group yet", group)
-			}
+			skipUnimplemented(t)
 			return fullManager{newManager(t)}
 		},
+	})
+}
+
+// conformanceChildren is how many processes TestConformanceProcesses
+// spreads handles over: more than any test of the implemented groups
+// opens at once, except the hammers, whose handles wrap around.
+const conformanceChildren = 6
+
+// TestConformanceProcesses runs the suite with every handle living in
+// another process: the suite's goroutines drive proxies
+// (internal/remotemgr), each call runs in the child that opened the
+// handle, and a test's first handles are in distinct children, so that
+// contenders are separate processes sharing the objects by name.
+func TestConformanceProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the multi-process conformance run")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := remotemgr.Start(conformanceChildren, func() *exec.Cmd {
+		cmd := exec.Command(exe, "-test.run=^$")
+		cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0", roleEnv+"="+conformanceRole)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		return cmd
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := pool.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	conformance.Run(t, conformance.Backend{
+		New: func(t *testing.T) latchkey.Manager {
+			skipUnimplemented(t)
+			m, err := pool.Manager(t.Context(), testDir(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m
+		},
+	})
+}
+
+// conformanceRole is the child role of TestConformanceProcesses.
+const conformanceRole = "conformance"
+
+// serveConformance is that role: it serves remotemgr calls on managers
+// of the directories the parent names.
+func serveConformance() error {
+	return remotemgr.Serve(func(dir string) (latchkey.Manager, error) {
+		m, err := shm.NewManager(&shm.Config{Dir: dir})
+		if err != nil {
+			return nil, err
+		}
+		return fullManager{m}, nil
 	})
 }
 

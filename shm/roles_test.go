@@ -63,6 +63,9 @@ var roles = map[string]func(ctx context.Context, m *shm.Manager, name string, n 
 
 // runRole runs the child role role.
 func runRole(role string) error {
+	if role == conformanceRole {
+		return serveConformance()
+	}
 	f, ok := roles[role]
 	if !ok {
 		return fmt.Errorf("unknown role %q", role)
