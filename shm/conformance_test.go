@@ -43,8 +43,10 @@ func TestConformance(t *testing.T) {
 }
 
 // conformanceChildren is how many processes TestConformanceProcesses
-// spreads handles over: more than any test of the implemented groups
-// opens at once, except the hammers, whose handles wrap around.
+// spreads handles over. Half of the tests open at most 6 handles, each
+// then in its own process; the others (up to 25 handles, in the
+// ManyGoroutines, Hammer and notify tests) wrap around, so that some of
+// their contenders share a process but every process has some.
 const conformanceChildren = 6
 
 // TestConformanceProcesses runs the suite with every handle living in
