@@ -43,8 +43,8 @@ func TestConformance(t *testing.T) {
 }
 
 // conformanceChildren is how many processes TestConformanceProcesses
-// spreads handles over. Half of the tests open at most 6 handles, each
-// then in its own process; the others (up to 25 handles, in the
+// spreads handles over. Most tests (237 of 261) open at most 6 handles, each
+// then in its own process; the others (up to 25 handles: the
 // ManyGoroutines, Hammer and notify tests) wrap around, so that some of
 // their contenders share a process but every process has some.
 const conformanceChildren = 6
