@@ -183,7 +183,7 @@ func (m *Manager) Lock(ctx context.Context, name string) (latchkey.Lock, error) 
 	if err != nil {
 		return nil, err
 	}
-	return lockP{h}, nil
+	return lockP{lockerP{h}}, nil
 }
 
 // RLock opens an RLock.
@@ -192,7 +192,7 @@ func (m *Manager) RLock(ctx context.Context, name string) (latchkey.RLock, error
 	if err != nil {
 		return nil, err
 	}
-	return rlockP{h}, nil
+	return rlockP{lockerP{h}}, nil
 }
 
 // RWLock opens an RWLock.
@@ -201,7 +201,7 @@ func (m *Manager) RWLock(ctx context.Context, name string) (latchkey.RWLock, err
 	if err != nil {
 		return nil, err
 	}
-	return rwlockP{h}, nil
+	return rwlockP{lockerP{h}}, nil
 }
 
 // Semaphore opens a Semaphore.
@@ -235,7 +235,7 @@ func (m *Manager) Condition(ctx context.Context, name string, lock latchkey.Lock
 	if err != nil {
 		return nil, err
 	}
-	return condP{h}, nil
+	return condP{lockerP{h}}, nil
 }
 
 // Event opens an Event.

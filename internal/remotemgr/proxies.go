@@ -9,41 +9,32 @@ import (
 // The proxy handles: every method is a call to the child holding the real
 // handle. Cap, Parties and Len are read once, when the handle is opened.
 
-type lockP struct{ *handle }
+// lockerP is a Locker proxy: what Lock, RLock, RWLock (its write side)
+// and Condition proxies have in common.
+type lockerP struct{ *handle }
 
-func (p lockP) Lock(ctx context.Context) (latchkey.Fence, error) {
+func (p lockerP) Lock(ctx context.Context) (latchkey.Fence, error) {
 	return call1[latchkey.Fence](ctx, p.handle, "Lock")
 }
-func (p lockP) TryLock(ctx context.Context) (latchkey.Fence, error) {
+func (p lockerP) TryLock(ctx context.Context) (latchkey.Fence, error) {
 	return call1[latchkey.Fence](ctx, p.handle, "TryLock")
 }
-func (p lockP) Unlock(ctx context.Context) error { return call0(ctx, p.handle, "Unlock") }
+func (p lockerP) Unlock(ctx context.Context) error { return call0(ctx, p.handle, "Unlock") }
+
+type lockP struct{ lockerP }
+
 func (p lockP) Locked(ctx context.Context) (bool, error) {
 	return call1[bool](ctx, p.handle, "Locked")
 }
 
-type rlockP struct{ *handle }
+type rlockP struct{ lockerP }
 
-func (p rlockP) Lock(ctx context.Context) (latchkey.Fence, error) {
-	return call1[latchkey.Fence](ctx, p.handle, "Lock")
-}
-func (p rlockP) TryLock(ctx context.Context) (latchkey.Fence, error) {
-	return call1[latchkey.Fence](ctx, p.handle, "TryLock")
-}
-func (p rlockP) Unlock(ctx context.Context) error { return call0(ctx, p.handle, "Unlock") }
 func (p rlockP) Count(ctx context.Context) (int, error) {
 	return call1[int](ctx, p.handle, "Count")
 }
 
-type rwlockP struct{ *handle }
+type rwlockP struct{ lockerP }
 
-func (p rwlockP) Lock(ctx context.Context) (latchkey.Fence, error) {
-	return call1[latchkey.Fence](ctx, p.handle, "Lock")
-}
-func (p rwlockP) TryLock(ctx context.Context) (latchkey.Fence, error) {
-	return call1[latchkey.Fence](ctx, p.handle, "TryLock")
-}
-func (p rwlockP) Unlock(ctx context.Context) error { return call0(ctx, p.handle, "Unlock") }
 func (p rwlockP) RLock(ctx context.Context) (latchkey.Fence, error) {
 	return call1[latchkey.Fence](ctx, p.handle, "RLock")
 }
@@ -63,16 +54,9 @@ func (p semP) TryAcquire(ctx context.Context) (latchkey.Fence, error) {
 func (p semP) Release(ctx context.Context, n int) error { return call0(ctx, p.handle, "Release", n) }
 func (p semP) Value(ctx context.Context) (int, error)   { return call1[int](ctx, p.handle, "Value") }
 
-type condP struct{ *handle }
+type condP struct{ lockerP }
 
-func (p condP) Lock(ctx context.Context) (latchkey.Fence, error) {
-	return call1[latchkey.Fence](ctx, p.handle, "Lock")
-}
-func (p condP) TryLock(ctx context.Context) (latchkey.Fence, error) {
-	return call1[latchkey.Fence](ctx, p.handle, "TryLock")
-}
-func (p condP) Unlock(ctx context.Context) error { return call0(ctx, p.handle, "Unlock") }
-func (p condP) Wait(ctx context.Context) error   { return call0(ctx, p.handle, "Wait") }
+func (p condP) Wait(ctx context.Context) error { return call0(ctx, p.handle, "Wait") }
 func (p condP) WaitFor(ctx context.Context, pred func() bool) error {
 	return call0(ctx, p.handle, "WaitFor", pred)
 }

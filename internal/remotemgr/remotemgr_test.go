@@ -74,6 +74,18 @@ func startPool(t *testing.T, n int) *remotemgr.Pool {
 	return p
 }
 
+// newManager opens a manager for spec on p's children, closed when the
+// test ends.
+func newManager(t *testing.T, p *remotemgr.Pool, spec string) *remotemgr.Manager {
+	t.Helper()
+	m, err := p.Manager(t.Context(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
 // TestConformanceOneChild runs the proxied groups of the suite on a local
 // manager in one child: every object and contender is in that child, so
 // what is checked is the proxy (errors, cancellation, deadlines, NaN,
@@ -102,12 +114,7 @@ func TestConformanceOneChild(t *testing.T) {
 
 // TestSpread: consecutive opens go to consecutive children.
 func TestSpread(t *testing.T) {
-	p := startPool(t, 3)
-	m, err := p.Manager(t.Context(), "pid")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := newManager(t, startPool(t, 3), "pid")
 	var pids []int64
 	for range 4 {
 		v, err := m.Value(t.Context(), "pid")
@@ -128,12 +135,7 @@ func TestSpread(t *testing.T) {
 // TestCancelWaits: a cancelled call returns once the child has given up,
 // with the ctx's error.
 func TestCancelWaits(t *testing.T) {
-	p := startPool(t, 1)
-	m, err := p.Manager(t.Context(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := newManager(t, startPool(t, 1), "")
 	l, err := m.Lock(t.Context(), "l")
 	if err != nil {
 		t.Fatal(err)
@@ -215,12 +217,7 @@ func TestChildDies(t *testing.T) {
 // TestCallbacks: a barrier's Action runs in the parent, its error keeps
 // its identity, and a panicking predicate is the child's panic.
 func TestCallbacks(t *testing.T) {
-	p := startPool(t, 1)
-	m, err := p.Manager(t.Context(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := newManager(t, startPool(t, 1), "")
 	errAction := errors.New("action failed")
 	ran := 0
 	b, err := m.Barrier(t.Context(), "b", 1, &latchkey.BarrierOptions{Action: func() error { ran++; return errAction }})
@@ -237,12 +234,7 @@ func TestCallbacks(t *testing.T) {
 
 // TestBadArgument: a value that cannot cross is an error, not a panic.
 func TestBadArgument(t *testing.T) {
-	p := startPool(t, 1)
-	m, err := p.Manager(t.Context(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := newManager(t, startPool(t, 1), "")
 	if _, err := m.Condition(t.Context(), "c", new(local.Lock)); err == nil {
 		t.Fatal("Condition bound to a lock of this process succeeded")
 	}
