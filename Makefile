@@ -39,5 +39,14 @@ bench-peers:
 	cd $(PEERS) && LATCHKEY_SRC=$(CURDIR) ./run_all.sh -r 3 -d 3 -p split -o $(PEERS_OUT) floor python redis ours
 	cd $(PEERS) && python3 tools/summarize.py --pivot $(PEERS_OUT) && python3 $(CURDIR)/bench/peers/ours/targets.py $(PEERS_OUT)
 
+# Package shm's primitives and proc's Pool side by side with Python's
+# multiprocessing (issue 5), in the peer kit (bench/README.md).
+.PHONY: bench-shm
+PEERS_SHM_OUT ?= results/shm-vs-mp-$(shell date +%Y%m%d-%H%M)
+bench-shm:
+	mkdir -p $(PEERS)/shm && cp bench/peers/shm/run.sh bench/peers/shm/mp_bench.py $(PEERS)/shm/
+	cd $(PEERS) && LATCHKEY_SRC=$(CURDIR) ./run_all.sh -r 3 -d 3 -p split -o $(PEERS_SHM_OUT) shm
+	cd $(PEERS) && python3 tools/summarize.py --pivot $(PEERS_SHM_OUT) && python3 $(CURDIR)/bench/peers/shm/targets.py $(PEERS_SHM_OUT)
+
 ci:
 	bash .ci/run

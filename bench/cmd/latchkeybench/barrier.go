@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/bench/internal/kit"
 )
 
 // barrierCycle runs parties clients (each its own connection and session)
@@ -98,8 +99,8 @@ func (b *bench) barrierCycle(ctx context.Context, network string, parties int) e
 			last = o.end
 		}
 	}
-	return emit(b.out, record{peer: b.peer, bench: "barrier_cycle", clients: parties,
-		variant: fmt.Sprintf("Barrier(%d), %s", parties, transport(network)),
-		lat:     lat, ops: int64(gens), elapsed: last.Sub(first),
-		extra: map[string]any{"note": "ops = completed barrier generations; latency = one Wait per party"}})
+	return kit.Emit(b.out, kit.Record{Peer: b.peer, Bench: "barrier_cycle", Clients: parties,
+		Variant: fmt.Sprintf("Barrier(%d), %s", parties, transport(network)),
+		Lat:     kit.Samples(lat), Ops: int64(gens), Elapsed: last.Sub(first),
+		Extra: map[string]any{"note": "ops = completed barrier generations; latency = one Wait per party"}})
 }

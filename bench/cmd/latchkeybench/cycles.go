@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/bench/internal/kit"
 	"github.com/latchkey/latchkey/client"
 )
 
@@ -35,8 +36,8 @@ func (b *bench) perClient(ctx context.Context, network string, n int, bench, var
 	if err != nil {
 		return err
 	}
-	return emit(b.out, record{peer: b.peer, bench: bench, clients: n, variant: variant + ", " + transport(network),
-		lat: res.lat, ops: res.ops, elapsed: res.elapsed})
+	return kit.Emit(b.out, kit.Record{Peer: b.peer, Bench: bench, Clients: n, Variant: variant + ", " + transport(network),
+		Lat: res.lat, Ops: res.ops, Elapsed: res.elapsed})
 }
 
 // getRTT measures one Dict.Load of an existing key per cycle: the
@@ -107,9 +108,9 @@ func (b *bench) lockDistinct(ctx context.Context, network string, n int) error {
 		variant += ", Unix socket"
 	}
 	reqs := 2 * float64(res.ops) / res.elapsed.Seconds()
-	return emit(b.out, record{peer: b.peer, bench: "lock_cycle", clients: n, variant: variant,
-		lat: res.lat, ops: res.ops, elapsed: res.elapsed,
-		extra: map[string]any{
+	return kit.Emit(b.out, kit.Record{Peer: b.peer, Bench: "lock_cycle", Clients: n, Variant: variant,
+		Lat: res.lat, Ops: res.ops, Elapsed: res.elapsed,
+		Extra: map[string]any{
 			"requests_per_s": math.Round(reqs*10) / 10,
 			"note":           "one cycle = 2 requests (Lock, Unlock); compare requests_per_s with the floor's pipelined_32B msgs/s",
 		}})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/bench/internal/kit"
 )
 
 // The handoffs follow the kit: two clients (two connections and sessions)
@@ -24,11 +25,11 @@ type pingPong struct {
 
 // emitHandoff writes a handoff record.
 func (b *bench) emitHandoff(bench, variant string, pp pingPong) error {
-	rtt := append([]time.Duration(nil), pp.rtt...)
-	return emit(b.out, record{peer: b.peer, bench: bench, clients: 2, variant: variant,
-		lat: pp.oneway, ops: int64(len(pp.rtt)), elapsed: pp.elapsed,
-		extra: map[string]any{
-			"rtt_p50_us": us(pct(rtt, 0.5)), "rtt_p99_us": us(pct(rtt, 0.99)),
+	rtt := kit.Samples(append([]time.Duration(nil), pp.rtt...))
+	return kit.Emit(b.out, kit.Record{Peer: b.peer, Bench: bench, Clients: 2, Variant: variant,
+		Lat: kit.Samples(pp.oneway), Ops: int64(len(pp.rtt)), Elapsed: pp.elapsed,
+		Extra: map[string]any{
+			"rtt_p50_us": kit.US(rtt.Quantile(0.5)), "rtt_p99_us": kit.US(rtt.Quantile(0.99)),
 			"note": "p50/p99 = one-way handoff; ops_per_s = round trips/s",
 		}})
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchkey/latchkey/bench/internal/kit"
 	"github.com/latchkey/latchkey/client"
 )
 
@@ -66,9 +67,9 @@ func (b *bench) memory(ctx context.Context) error {
 }
 
 func emitMem(b *bench, bench string, clients, count int, variant string, before, after int64) error {
-	return emit(b.out, record{peer: b.peer, bench: bench, clients: clients, variant: variant,
-		ops: int64(count), lat: nil,
-		extra: map[string]any{
+	return kit.Emit(b.out, kit.Record{Peer: b.peer, Bench: bench, Clients: clients, Variant: variant,
+		Ops: int64(count),
+		Extra: map[string]any{
 			"bytes":         (after - before) / int64(count),
 			"count":         count,
 			"rss_before_kb": before / 1024,

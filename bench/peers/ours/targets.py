@@ -9,43 +9,18 @@ repetitions, not within one), and prints a Markdown table with the median
 
 Usage: targets.py RESULTS_DIR [RESULTS_DIR...]
 """
-import glob
-import json
 import os
 import statistics
 import sys
 
+# targetslib.py is in bench/peers: next to this folder in the repo, else
+# in $LATCHKEY_SRC for a copy of this folder in the kit (bench/README.md).
+sys.dont_write_bytecode = True  # no __pycache__ in the repo
+sys.path += [os.path.dirname(os.path.dirname(os.path.realpath(__file__))),
+             os.path.join(os.environ.get("LATCHKEY_SRC", "/work/main"), "bench", "peers")]
+from targetslib import cell, find, folders, ratio  # noqa: E402
+
 OURS = "ours-go"
-
-
-def load(d):
-    reps = []
-    for f in sorted(glob.glob(os.path.join(d, "rep*.jsonl"))):
-        recs = []
-        for line in open(f):
-            line = line.strip()
-            if line.startswith("{"):
-                try:
-                    recs.append(json.loads(line))
-                except json.JSONDecodeError:
-                    pass
-        reps.append(recs)
-    return reps
-
-
-def find(recs, peer, bench, clients, variant=""):
-    """First record of peer/bench/clients whose variant contains variant."""
-    for r in recs:
-        if (r.get("peer") == peer and r.get("bench") == bench and int(r.get("clients", -1)) == clients
-                and variant in r.get("variant", "")):
-            return r
-    return None
-
-
-def ratio(a, b, field):
-    if a is None or b is None or not b.get(field) or a.get(field) is None:
-        return None
-    return a[field] / b[field]
 
 
 def spread(r):
@@ -83,13 +58,8 @@ TARGETS = [
 
 
 def main():
-    if len(sys.argv) < 2:
-        sys.exit(__doc__)
-    for d in sys.argv[1:]:
-        reps = load(d)
-        if not reps:
-            sys.exit(f"no rep*.jsonl in {d}")
-        print(f"{os.path.basename(os.path.normpath(d))}: {len(reps)} repetition(s); same-run ratios, median (min–max)\n")
+    for name, reps in folders(__doc__):
+        print(f"{name}: {len(reps)} repetition(s); same-run ratios, median (min–max)\n")
         print("| target | goal | ratio | met |")
         print("|---|---|---:|---|")
         for title, goal, ok, f in TARGETS:
@@ -101,12 +71,12 @@ def main():
                     v = None
                 if v is not None:
                     vals.append(v)
-            if not vals:
+            c = cell(vals)
+            if c is None:
                 print(f"| {title} | {goal} | - | missing figures |")
                 continue
-            med = statistics.median(vals)
-            cell = f"{med:.2f}" if len(vals) == 1 else f"{med:.2f} ({min(vals):.2f}–{max(vals):.2f})"
-            print(f"| {title} | {goal} | {cell} | {'yes' if ok(med) else 'NO'} |")
+            med, text = c
+            print(f"| {title} | {goal} | {text} | {'yes' if ok(med) else 'NO'} |")
         mem = [r for R in reps for r in R if r.get("peer") == OURS and r.get("bench", "").startswith("mem_")]
         for b in ("mem_object", "mem_session"):
             vals = [r["bytes"] for r in mem if r["bench"] == b]
