@@ -23,8 +23,9 @@ const (
 	roleProcess = "process"
 	roleWorker  = "worker"
 
-	controlFD   = 3 // the control connection; inherited Conns follow it
-	childBufLen = 64 << 10
+	controlFD     = 3 // the control connection; inherited Conns follow it
+	childBufLen   = 64 << 10
+	maxKeptBuffer = 4 << 20 // a worker keeps a result buffer up to this size for the next task
 )
 
 // childConns is envConns as the child found it; InheritedConn reads it.
@@ -118,7 +119,7 @@ func runProcessChild(r *bufio.Reader, w *bufio.Writer, daemon bool) int {
 		return 2 // the parent went away before sending the task
 	}
 	id, name, args, err := parseTask(p)
-	if err == nil && (typ != msgTask || len(args) != 1) {
+	if err == nil && (typ != msgTask || args.n != 1) {
 		err = errMalformed
 	}
 	if err != nil {
@@ -136,14 +137,14 @@ func runProcessChild(r *bufio.Reader, w *bufio.Writer, daemon bool) int {
 		}
 	}()
 	start := time.Now()
-	out := runTask(ctx, name, args)[0]
-	w.Write(resultFrame(id, micros(start), []outcome{out}))
+	res, err := runTask(ctx, nil, id, name, args)
+	w.Write(res.done(micros(start)))
 	w.Flush()
 	var pe *panicError
 	switch {
-	case out.err == nil:
+	case err == nil:
 		return 0
-	case errors.As(out.err, &pe):
+	case errors.As(err, &pe):
 		fmt.Fprintf(os.Stderr, "panic: %v\n\n%s", pe.value, pe.stack)
 		return 2
 	}
@@ -154,28 +155,32 @@ func micros(start time.Time) uint32 {
 	return uint32(min(time.Since(start).Microseconds(), 1<<32-1))
 }
 
-// runTask calls the named function once per argument.
-func runTask(ctx context.Context, name string, args [][]byte) []outcome {
-	outs := make([]outcome, len(args))
+// runTask calls the named function once per argument and returns the
+// result frame, built in buf, and the error of the last call.
+func runTask(ctx context.Context, buf []byte, id uint64, name string, args taskArgs) (res *resultBuilder, err error) {
+	res = newResult(buf, id)
 	e := lookup(name)
-	for i, a := range args {
+	for args.n > 0 {
+		a := args.next()
 		switch {
 		case e == nil:
-			outs[i] = outcome{err: fmt.Errorf("%w: %q is not registered in child %d; register functions during package initialization", ErrNotRegistered, name, os.Getpid())}
+			err = fmt.Errorf("%w: %q is not registered in child %d; register functions during package initialization", ErrNotRegistered, name, os.Getpid())
+			res.fail(err)
 		case ctx.Err() != nil:
-			outs[i] = outcome{err: context.Cause(ctx)}
+			err = context.Cause(ctx)
+			res.fail(err)
 		default:
-			outs[i] = call(ctx, e, a)
+			err = res.call(ctx, e, a)
 		}
 	}
-	return outs
+	return res, err
 }
 
 // wtask is a task a worker has received.
 type wtask struct {
 	id     uint64
 	name   string
-	args   [][]byte
+	args   taskArgs
 	ctx    context.Context
 	cancel context.CancelFunc
 }
@@ -222,18 +227,22 @@ func runWorker(r *bufio.Reader, w *bufio.Writer) int {
 			}
 		}
 	}()
+	var buf []byte // the result frames, reused
 	for t := range tasks {
 		start := time.Now()
-		outs := runTask(t.ctx, t.name, t.args)
+		res, _ := runTask(t.ctx, buf, t.id, t.name, t.args)
 		mu.Lock()
 		delete(cancels, t.id)
 		mu.Unlock()
 		t.cancel()
 		// Flush before the next task: if that one kills the process, the
 		// pool must have this result to know which task was running.
-		w.Write(resultFrame(t.id, micros(start), outs))
+		w.Write(res.done(micros(start)))
 		if w.Flush() != nil {
 			return 0 // the pool is gone
+		}
+		if cap(res.b) <= maxKeptBuffer {
+			buf = res.b
 		}
 	}
 	return 0

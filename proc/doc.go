@@ -94,6 +94,24 @@
 //     choice (children are always started by exec, like Python's "spawn"),
 //     and no Listener/Client.
 //
+// # Chunks
+//
+// [Map], [Starmap] and [Imap] cut their arguments into chunks of chunkSize
+// arguments ([Map]'s default is Python's: len / (4 × workers), rounded
+// up), and a chunk is one task, as in Python: its arguments travel to a
+// worker in one message, encoded one after another with the function's
+// codec, and its results come back in one, so a chunk costs one round
+// trip whatever its size. Each argument still has its own outcome: in a
+// chunk whose arguments fail and succeed in turn, Imap yields each one's
+// error or result, and Map returns the error of the lowest failed index. A
+// worker that dies in the middle of a chunk fails every argument of that
+// chunk with [ErrWorkerDied] (the results of those it ran die with it), and
+// is replaced. A chunk's encoded arguments, like its encoded results, are
+// limited to 1 GiB: beyond, Map and MapAsync return [ErrMessageTooLarge]
+// without submitting anything, Imap yields it for each argument of the
+// chunk, and results that do not fit fail each with an error matching it.
+// Use smaller chunks for larger data.
+//
 // # Tests
 //
 // A test binary starts its own children, so TestMain calls Main before

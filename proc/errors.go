@@ -36,7 +36,8 @@ var (
 	// logs it, and carries on; Python's pool hangs instead.
 	ErrCallbackPanic = errors.New("proc: result callback panicked")
 	// ErrMessageTooLarge is returned when a message exceeds the size limit
-	// of a [Conn] (or a task's arguments exceed 1 GiB).
+	// of a [Conn], and matched by the error of a pool task (a chunk of a
+	// Map) whose encoded arguments, or results, exceed 1 GiB.
 	ErrMessageTooLarge = errors.New("proc: message too large")
 	// ErrReadOnly is returned by a send on the receiving end of a
 	// one-way [Pipe] (Python's "connection is read-only").
@@ -101,7 +102,7 @@ func describeExit(code int) string {
 // unwraps to the local error it stands for where there is one, so errors.Is
 // works across the process boundary for: the root package's sentinels (by
 // [latchkey.Kind]), context.Canceled and context.DeadlineExceeded,
-// [ErrPanic] and [ErrNotRegistered]. Python attaches the remote traceback
+// [ErrPanic], [ErrNotRegistered] and [ErrMessageTooLarge]. Python attaches the remote traceback
 // as the exception's cause in the same way.
 type RemoteError struct {
 	Pid   int    // the process that ran the function

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"math"
 	"sync"
 
 	"github.com/latchkey/latchkey"
@@ -38,32 +39,36 @@ type streamItem[R any] struct {
 	err error
 }
 
-// streamJob collects the results of an Imap.
+// streamJob collects the results of an Imap, a chunk's at a time.
 type streamJob[R any] struct {
-	codec   latchkey.Codec[R]
+	codec   wireCodec[R]
 	ordered bool
 	wake    chan struct{} // signalled on every delivery
 
-	mu      sync.Mutex            // guards the fields below
-	byIndex map[int]streamItem[R] // ordered: results not yet yielded
-	fifo    []streamItem[R]       // unordered: results not yet yielded
-	pending map[*chunk]struct{}   // chunks submitted and not delivered
+	mu      sync.Mutex              // guards the fields below
+	runs    map[int][]streamItem[R] // ordered: results not yet taken, by the index of the first
+	fifo    []streamItem[R]         // unordered: results not yet taken
+	pending map[*chunk]struct{}     // chunks submitted and not delivered
+
+	cur []streamItem[R] // owned by the iterating goroutine: taken, not yet yielded
 }
 
-func (j *streamJob[R]) put(i int, it streamItem[R]) {
+// put adds the results of the arguments from i on. Requires mu.
+func (j *streamJob[R]) put(i int, items ...streamItem[R]) {
 	if j.ordered {
-		j.byIndex[i] = it
+		j.runs[i] = items
 	} else {
-		j.fifo = append(j.fifo, it)
+		j.fifo = append(j.fifo, items...)
 	}
 }
 
-func (j *streamJob[R]) deliver(c *chunk, items []itemResult) {
-	out := make([]streamItem[R], len(items))
-	for i, it := range items {
-		out[i].err = it.err
-		if it.err == nil {
-			if v, err := j.codec.Decode(it.data); err != nil {
+func (j *streamJob[R]) deliver(c *chunk, rs *results) {
+	out := make([]streamItem[R], rs.n)
+	for i := range out {
+		var data []byte
+		data, out[i].err = rs.next()
+		if out[i].err == nil {
+			if v, err := j.codec.decode(data); err != nil {
 				out[i].err = fmt.Errorf("proc: decoding the result: %w", err)
 			} else {
 				out[i].v = v
@@ -72,9 +77,7 @@ func (j *streamJob[R]) deliver(c *chunk, items []itemResult) {
 	}
 	j.mu.Lock()
 	delete(j.pending, c)
-	for i, it := range out {
-		j.put(c.index+i, it)
-	}
+	j.put(c.index, out...)
 	j.mu.Unlock()
 	select {
 	case j.wake <- struct{}{}:
@@ -82,20 +85,27 @@ func (j *streamJob[R]) deliver(c *chunk, items []itemResult) {
 	}
 }
 
-// take returns the next result to yield, if it has arrived.
+// take returns the next result to yield, the one of argument want when
+// ordered, if it has arrived. The results of the arguments an Imap sends
+// together come in one put, which starts where the previous one ended, so
+// an ordered take finds want at the start of a run when cur is empty.
 func (j *streamJob[R]) take(want int) (streamItem[R], bool) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.ordered {
-		it, ok := j.byIndex[want]
-		delete(j.byIndex, want)
-		return it, ok
+	if len(j.cur) == 0 {
+		j.mu.Lock()
+		if j.ordered {
+			j.cur = j.runs[want]
+			delete(j.runs, want)
+		} else {
+			j.cur, j.fifo = j.fifo, nil
+		}
+		j.mu.Unlock()
+		if len(j.cur) == 0 {
+			return streamItem[R]{}, false
+		}
 	}
-	if len(j.fifo) == 0 {
-		return streamItem[R]{}, false
-	}
-	it := j.fifo[0]
-	j.fifo = j.fifo[1:]
+	it := j.cur[0]
+	j.cur[0] = streamItem[R]{}
+	j.cur = j.cur[1:]
 	return it, true
 }
 
@@ -113,7 +123,7 @@ func stream[A, R any](ctx context.Context, p *Pool, f Func[A, R], args iter.Seq[
 		}
 		j := &streamJob[R]{
 			codec: f.resc, ordered: ordered, wake: make(chan struct{}, 1),
-			byIndex: map[int]streamItem[R]{}, pending: map[*chunk]struct{}{},
+			runs: map[int][]streamItem[R]{}, pending: map[*chunk]struct{}{},
 		}
 		next, stop := iter.Pull(args)
 		defer stop()
@@ -126,59 +136,66 @@ func stream[A, R any](ctx context.Context, p *Pool, f Func[A, R], args iter.Seq[
 			j.mu.Unlock()
 			p.cancelChunks(cs)
 		}()
-		window := (maxPrefetch + 4) * p.n * chunkSize
+		window := math.MaxInt // arguments in flight: 68 chunks per worker
+		if chunkSize < math.MaxInt/((maxPrefetch+4)*p.n) {
+			window = (maxPrefetch + 4) * p.n * chunkSize
+		}
 		submitted, yielded := 0, 0 // arguments
 		inputDone := false
-		// send submits the encoded arguments enc, which start at base.
-		send := func(base int, enc [][]byte) error {
-			if len(enc) == 0 {
+		// send submits the task t, whose first argument is base.
+		send := func(base int, t *taskBuilder) error {
+			if t.count == 0 {
 				return nil
 			}
-			cs, err := p.chunks(f.name, enc, base, len(enc), j)
+			c, err := t.chunk(base, j)
 			if err != nil {
-				j.mu.Lock()
-				for i := range enc {
-					j.put(base+i, streamItem[R]{err: err})
+				err = fmt.Errorf("proc: %s: %w", f.name, err)
+				items := make([]streamItem[R], t.count)
+				for i := range items {
+					items[i].err = err
 				}
+				j.mu.Lock()
+				j.put(base, items...)
 				j.mu.Unlock()
 				return nil
 			}
 			j.mu.Lock()
-			j.pending[cs[0]] = struct{}{}
+			j.pending[c] = struct{}{}
 			j.mu.Unlock()
-			return p.submit(cs)
+			return p.submit([]*chunk{c})
 		}
+		room := 8 * min(chunkSize, 8<<10) // bytes of arguments expected per task: a guess, then the largest so far
 		for {
 			for !inputDone && submitted-yielded < window {
 				base := submitted
-				enc := make([][]byte, 0, chunkSize)
-				for len(enc) < chunkSize {
+				t := newTask(p.nextID.Add(1), f.name, room)
+				for t.count < chunkSize {
 					a, ok := next()
 					if !ok {
 						inputDone = true
 						break
 					}
-					b, err := f.argc.Encode(a)
-					if err != nil {
+					if err := addArg(t, f.argc, a); err != nil {
 						// Send what came before; this argument fails at its place.
-						if err := send(base, enc); err != nil {
+						if err := send(base, t); err != nil {
 							yield(zero, err)
 							return
 						}
 						j.mu.Lock()
-						j.put(base+len(enc), streamItem[R]{err: fmt.Errorf("proc: %s: encoding argument %d: %w", f.name, base+len(enc), err)})
+						j.put(base+t.count, streamItem[R]{err: fmt.Errorf("proc: %s: encoding argument %d: %w", f.name, base+t.count, err)})
 						j.mu.Unlock()
-						submitted = base + len(enc) + 1
-						base, enc = submitted, enc[:0:0]
+						submitted = base + t.count + 1
+						base = submitted
+						t = newTask(p.nextID.Add(1), f.name, room)
 						continue
 					}
-					enc = append(enc, b)
 				}
-				if err := send(base, enc); err != nil {
+				if err := send(base, t); err != nil {
 					yield(zero, err)
 					return
 				}
-				submitted = base + len(enc)
+				submitted = base + t.count
+				room = max(room, len(t.b))
 			}
 			if inputDone && yielded == submitted {
 				return

@@ -9,7 +9,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -90,8 +89,10 @@ var (
 	// dieAt kills its own process when x is 13.
 	dieAt = proc.Register("dieAt", func(ctx context.Context, x int) (int, error) {
 		if x == 13 {
-			syscall.Kill(os.Getpid(), syscall.SIGKILL)
-			time.Sleep(time.Hour)
+			if self, err := os.FindProcess(os.Getpid()); err == nil {
+				self.Kill() // SIGKILL on Unix
+			}
+			select {} // until the kill lands
 		}
 		return x, nil
 	})
@@ -124,6 +125,28 @@ var (
 				return n, err
 			}
 			if err := c.SendBytes(ctx, m); err != nil {
+				return n, err
+			}
+		}
+	})
+	// rawEcho is echo on the descriptor of the inherited Conn 0, read and
+	// written directly: each read is taken for one message.
+	rawEcho = proc.Register("rawEcho", func(ctx context.Context, _ int) (int, error) {
+		c, err := proc.InheritedConn(0)
+		if err != nil {
+			return 0, err
+		}
+		defer c.Close()
+		f, buf := proc.RawFile(c), make([]byte, 4096)
+		for n := 0; ; n++ {
+			m, err := f.Read(buf)
+			if err == io.EOF {
+				return n, nil
+			}
+			if err != nil {
+				return n, err
+			}
+			if _, err := f.Write(buf[:m]); err != nil {
 				return n, err
 			}
 		}
@@ -167,6 +190,39 @@ var (
 var lateFunc = sync.OnceValue(func() proc.Func[int, int] {
 	return proc.Register("late", func(ctx context.Context, x int) (int, error) { return x, nil })
 })
+
+// Functions for the chunk tests.
+var (
+	// oddFails fails on odd arguments and squares even ones.
+	oddFails = proc.Register("oddFails", func(ctx context.Context, x int) (int, error) {
+		if x%2 != 0 {
+			return 0, fmt.Errorf("odd %d", x)
+		}
+		return x * x, nil
+	})
+	// setFrameLimit sets the frame limit of the process that runs it; 0
+	// restores the default.
+	setFrameLimit = proc.Register("setFrameLimit", func(ctx context.Context, n int) (int, error) {
+		proc.SetFrameLimit(n)
+		return n, nil
+	})
+	// pickyArg and pickyResult return their argument, through a codec that
+	// cannot encode 13: the argument's, or the result's.
+	pickyArg    = proc.RegisterCodec[int, int]("pickyArg", identity, not13{}, nil)
+	pickyResult = proc.RegisterCodec[int, int]("pickyResult", identity, nil, not13{})
+)
+
+func identity(ctx context.Context, x int) (int, error) { return x, nil }
+
+// not13 is JSON for ints other than 13.
+type not13 struct{ latchkey.JSON[int] }
+
+func (c not13) Encode(x int) ([]byte, error) {
+	if x == 13 {
+		return nil, errors.New("13 is unlucky")
+	}
+	return c.JSON.Encode(x)
+}
 
 // takesChan takes an argument that JSON cannot encode.
 var takesChan = proc.Register("takesChan", func(ctx context.Context, c chan int) (int, error) { return 0, nil })

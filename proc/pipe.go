@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/latchkey/latchkey"
 )
@@ -119,12 +121,90 @@ type Conn struct {
 
 	wbuf []byte // guarded by wsem
 	werr error  // guarded by wsem: a sticky error (a send interrupted halfway)
+
+	rwatch, wwatch deadlineWatch // interrupt a receive's or a send's I/O when its ctx ends
 }
 
 func newConn(f *os.File, dir byte) *Conn {
 	c := &Conn{f: f, dir: dir, want: -1, rsem: make(chan struct{}, 1), wsem: make(chan struct{}, 1)}
 	c.max.Store(DefaultMaxMessageSize)
+	c.rwatch.set, c.wwatch.set = f.SetReadDeadline, f.SetWriteDeadline
 	return c
+}
+
+// deadlineWatch interrupts the blocked I/O of one direction of a Conn when
+// the ctx of the call ends, by setting a deadline in the past. Its
+// registration with ctx (context.AfterFunc, which costs about a
+// microsecond) stays from call to call, so that a run of calls with the
+// same ctx, the common case, registers once; a call with another ctx
+// moves it, and Close ends it. The Conn serializes the calls of one
+// direction, so begin and end race only with the ctx's end and Close.
+type deadlineWatch struct {
+	set func(time.Time) error
+
+	mu     sync.Mutex // guards the fields below
+	ctx    context.Context
+	stop   func() bool // ends the registration with ctx
+	active bool        // a call under ctx is doing I/O
+	fired  bool        // ctx ended while active: the deadline is in the past
+	closed bool
+}
+
+// begin marks the start of I/O under ctx; watching says whether end must
+// be called. It returns ctx's error, and no I/O must start, if ctx has
+// ended.
+func (w *deadlineWatch) begin(ctx context.Context) (watching bool, err error) {
+	if ctx.Done() == nil {
+		return false, nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	if w.closed {
+		return false, nil // the I/O fails at once
+	}
+	if w.ctx != ctx {
+		if w.stop != nil {
+			w.stop()
+		}
+		w.ctx = ctx
+		w.stop = context.AfterFunc(ctx, func() { w.fire(ctx) })
+	}
+	w.active = true
+	return true, nil
+}
+
+func (w *deadlineWatch) fire(ctx context.Context) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ctx == ctx && w.active && !w.fired {
+		w.set(aLongTimeAgo)
+		w.fired = true
+	}
+}
+
+// end marks the end of the I/O begun with begin.
+func (w *deadlineWatch) end() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.active = false
+	if w.fired {
+		w.set(time.Time{})
+		w.fired = false
+	}
+}
+
+// close ends the registration.
+func (w *deadlineWatch) close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = true
+	if w.stop != nil {
+		w.stop()
+	}
+	w.ctx, w.stop = nil, nil
 }
 
 func (c *Conn) dirLetter() byte { return c.dir }
@@ -153,6 +233,8 @@ func (c *Conn) Close() error {
 	if c.shut.Swap(true) {
 		return nil
 	}
+	c.rwatch.close()
+	c.wwatch.close()
 	if err := c.f.Close(); err != nil {
 		return fmt.Errorf("proc: closing conn: %w", err)
 	}
@@ -211,9 +293,11 @@ func (c *Conn) SendBytes(ctx context.Context, b []byte) error {
 	}
 	var hdr [4]byte
 	binary.BigEndian.PutUint32(hdr[:], uint32(len(b)))
-	stop := interruptOn(ctx, c.f.SetWriteDeadline)
+	watching, err := c.wwatch.begin(ctx)
+	if err != nil {
+		return err
+	}
 	var n int
-	var err error
 	if len(b) <= smallSend {
 		c.wbuf = append(append(c.wbuf[:0], hdr[:]...), b...)
 		n, err = c.f.Write(c.wbuf)
@@ -222,7 +306,9 @@ func (c *Conn) SendBytes(ctx context.Context, b []byte) error {
 		m, err = c.f.Write(b)
 		n += m
 	}
-	stop()
+	if watching {
+		c.wwatch.end()
+	}
 	if err == nil {
 		return nil
 	}
@@ -444,10 +530,19 @@ func (c *Conn) advance(n int) {
 
 // fill reads once, waiting for data. Requires rsem.
 func (c *Conn) fill(ctx context.Context) error {
+	watching, err := c.rwatch.begin(ctx)
+	if err != nil {
+		// Ended: take what has arrived, but do not wait.
+		if perr := c.probe(); perr != nil || c.ready() {
+			return perr
+		}
+		return err
+	}
 	p := c.space()
-	stop := interruptOn(ctx, c.f.SetReadDeadline)
 	n, err := c.f.Read(p)
-	stop()
+	if watching {
+		c.rwatch.end()
+	}
 	c.advance(n)
 	switch {
 	case err == nil:

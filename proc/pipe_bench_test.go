@@ -47,3 +47,32 @@ func BenchmarkPipeRoundTrip(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkPipeRoundTripRaw is BenchmarkPipeRoundTrip/bytes without the
+// Conn: the same socket pair between the same two processes, read and
+// written directly through the runtime's netpoller (36 bytes, the size of
+// a framed 32-byte message, each way). It is the floor of the transport.
+func BenchmarkPipeRoundTripRaw(b *testing.B) {
+	mine, theirs, err := proc.Pipe(true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := proc.NewProcess(rawEcho, 0, &proc.ProcessConfig{Conns: []*proc.Conn{theirs}})
+	if err := p.Start(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		mine.Close()
+		p.Join(context.Background())
+	})
+	f := proc.RawFile(mine)
+	msg, buf := make([]byte, 36), make([]byte, 4096)
+	for b.Loop() {
+		if _, err := f.Write(msg); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := f.Read(buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -153,6 +153,75 @@ func TestPipeCancelKeepsStream(t *testing.T) {
 	}
 }
 
+// TestPipeContexts receives and sends under several contexts in turn. A
+// Conn keeps its registration with the ctx of its last call; the end of a
+// ctx must still interrupt only a call made under it, and a ctx that has
+// ended is an error at once, unless what the call asks for has arrived.
+func TestPipeContexts(t *testing.T) {
+	a, b := newPipe(t, true)
+	type result struct {
+		m   []byte
+		err error
+	}
+	recv := func(ctx context.Context) <-chan result {
+		c := make(chan result, 1)
+		go func() {
+			m, err := b.RecvBytes(ctx)
+			c <- result{m, err}
+		}()
+		return c
+	}
+	ctx1, cancel1 := context.WithCancel(t.Context())
+	if err := a.SendBytes(ctx1, []byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := b.RecvBytes(ctx1); string(m) != "one" || err != nil {
+		t.Fatalf("RecvBytes = %q, %v", m, err)
+	}
+	// ctx1 ends while no call is under way, just before a receive under
+	// ctx2 that must wait for its message.
+	cancel1()
+	ctx2, cancel2 := context.WithCancel(t.Context())
+	defer cancel2()
+	got := recv(ctx2)
+	if err := a.SendBytes(ctx2, []byte("two")); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-got; string(r.m) != "two" || r.err != nil {
+		t.Errorf("RecvBytes under ctx2 = %q, %v; want two", r.m, r.err)
+	}
+	// Under the ended ctx1: a message that has arrived is received, then
+	// the ctx's error comes at once; a send sends nothing.
+	if err := a.SendBytes(t.Context(), []byte("three")); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := b.RecvBytes(ctx1); string(m) != "three" || err != nil {
+		t.Errorf("RecvBytes of an arrived message under an ended ctx = %q, %v", m, err)
+	}
+	if _, err := b.RecvBytes(ctx1); !errors.Is(err, context.Canceled) {
+		t.Errorf("RecvBytes under an ended ctx = %v, want Canceled", err)
+	}
+	if err := a.SendBytes(ctx1, []byte("lost")); !errors.Is(err, context.Canceled) {
+		t.Errorf("SendBytes under an ended ctx = %v, want Canceled", err)
+	}
+	if m, err := b.TryRecvBytes(); !errors.Is(err, latchkey.ErrEmpty) {
+		t.Errorf("TryRecvBytes after a cancelled send = %q, %v; want ErrEmpty", m, err)
+	}
+	// ctx2, used before, interrupts a receive made under it; the stream
+	// is intact for the next one.
+	got = recv(ctx2)
+	cancel2()
+	if r := <-got; !errors.Is(r.err, context.Canceled) {
+		t.Errorf("RecvBytes under a cancelled ctx2 = %q, %v; want Canceled", r.m, r.err)
+	}
+	if err := a.SendBytes(t.Context(), []byte("four")); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := b.RecvBytes(t.Context()); string(m) != "four" || err != nil {
+		t.Errorf("RecvBytes after the cancellations = %q, %v; want four", m, err)
+	}
+}
+
 func TestPipeLargeMessage(t *testing.T) {
 	a, b := newPipe(t, true)
 	msg := make([]byte, 10<<20)

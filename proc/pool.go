@@ -88,7 +88,8 @@ const (
 // task ran under a millisecond may be sent further tasks while it runs one
 // (about a millisecond's worth, at most 63), so that trivial tasks do not
 // pay a round trip each; a worker running longer tasks only ever holds the
-// one it runs.
+// one it runs. A chunk of a Map is one task, sent in one message and
+// answered in one (see Chunks in the package doc).
 //
 // # Failures
 //
@@ -132,7 +133,8 @@ type Pool struct {
 	active    int   // worker readers, plus calls delivering failures
 	broken    error // set when no worker could be started
 	killTimer *time.Timer
-	finished  bool // active reached 0 after Run: the result loop stops
+	finished  bool      // active reached 0 after Run: the result loop stops
+	fill      []*worker // dispatchLocked's scratch
 }
 
 // worker is a worker process as the pool sees it.
@@ -166,7 +168,7 @@ type chunk struct {
 // job receives the outcome of its chunks. deliver is called at most once
 // per chunk, without the pool's lock.
 type job interface {
-	deliver(c *chunk, items []itemResult)
+	deliver(c *chunk, rs *results)
 }
 
 // NewPool starts a pool of n worker processes; n == 0 means one per CPU
@@ -328,11 +330,7 @@ func (p *Pool) Join(ctx context.Context) error {
 // fail delivers err as the outcome of every argument of cs.
 func fail(cs []*chunk, err error) {
 	for _, c := range cs {
-		items := make([]itemResult, c.n)
-		for i := range items {
-			items[i].err = err
-		}
-		c.job.deliver(c, items)
+		c.job.deliver(c, failed(c.n, err))
 	}
 }
 
@@ -463,20 +461,37 @@ func (p *Pool) dispatchLocked() (flush []*worker) {
 		return nil
 	}
 	// Idle workers first; then top up the fast ones, once they are down
-	// to half their depth, so that their tasks go out in batches.
+	// to half their depth, so that their tasks go out in batches. The top
+	// up deals one task per worker in turn, so that a short queue (the
+	// chunks of a Map) is shared out evenly rather than prefetched by the
+	// first worker.
 	for _, w := range p.workers {
 		if !w.retiring && len(w.outstanding) == 0 && p.queued() {
 			p.assign(w, p.pop())
 		}
 	}
+	fill := p.fill[:0]
 	for _, w := range p.workers {
-		if len(w.outstanding) > w.depth/2 {
-			continue
-		}
-		for !w.retiring && len(w.outstanding) < w.depth && p.queued() {
-			p.assign(w, p.pop())
+		if !w.retiring && len(w.outstanding) <= w.depth/2 && len(w.outstanding) < w.depth {
+			fill = append(fill, w)
 		}
 	}
+	for len(fill) > 0 && p.queued() {
+		k := 0
+		for _, w := range fill {
+			if !p.queued() {
+				break
+			}
+			p.assign(w, p.pop())
+			if !w.retiring && len(w.outstanding) < w.depth {
+				fill[k] = w
+				k++
+			}
+		}
+		fill = fill[:k]
+	}
+	clear(p.fill[:cap(p.fill)])
+	p.fill = fill[:0]
 	for _, w := range p.workers {
 		if !w.retiring && p.state == stateClose && !p.queued() {
 			w.retiring = true
@@ -554,7 +569,7 @@ func (p *Pool) read(w *worker) {
 		}
 		var res taskResult
 		if typ == msgResult {
-			res.id, res.us, res.items, err = parseResult(payload, w.pid)
+			res.id, res.us, res.rs, err = parseResult(payload, w.pid)
 		} else {
 			err = fmt.Errorf("%w: frame type %d", errMalformed, typ)
 		}
@@ -576,9 +591,9 @@ func (p *Pool) read(w *worker) {
 
 // taskResult is a result frame from a worker.
 type taskResult struct {
-	id    uint64
-	us    uint32
-	items []itemResult
+	id uint64
+	us uint32
+	rs *results
 }
 
 // settle delivers results from w, after sending w its next tasks.
@@ -607,10 +622,10 @@ func (p *Pool) settle(w *worker, batch []taskResult) {
 	for i, c := range deliver {
 		switch {
 		case c == nil:
-		case len(batch[i].items) != c.n:
-			fail([]*chunk{c}, fmt.Errorf("%w: %d results for %d arguments", errMalformed, len(batch[i].items), c.n))
+		case batch[i].rs.n != c.n:
+			fail([]*chunk{c}, fmt.Errorf("%w: %d results for %d arguments", errMalformed, batch[i].rs.n, c.n))
 		default:
-			c.job.deliver(c, batch[i].items)
+			c.job.deliver(c, batch[i].rs)
 		}
 	}
 }

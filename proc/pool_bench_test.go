@@ -2,6 +2,7 @@ package proc_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -25,6 +26,15 @@ func benchPool(b *testing.B) *proc.Pool {
 		b.Fatal(err)
 	}
 	return p
+}
+
+// upTo returns 0, 1, ..., n-1: Python's range(n).
+func upTo(n int) []int {
+	xs := make([]int, n)
+	for i := range xs {
+		xs[i] = i
+	}
+	return xs
 }
 
 func reportTasks(b *testing.B, n int) {
@@ -89,7 +99,8 @@ func BenchmarkPoolApply(b *testing.B) {
 }
 
 // BenchmarkPoolMap maps a trivial function over 10 000 arguments per op,
-// one argument per task (chunk1) or with Python's default chunk size.
+// one argument per task (chunk1) or with Python's default chunk size:
+// Python's pool.map(sq, range(10000), chunksize).
 func BenchmarkPoolMap(b *testing.B) {
 	for _, bc := range []struct {
 		name  string
@@ -97,7 +108,7 @@ func BenchmarkPoolMap(b *testing.B) {
 	}{{"chunk1", 1}, {"default", 0}} {
 		b.Run(bc.name, func(b *testing.B) {
 			p := benchPool(b)
-			xs := make([]int, 10_000)
+			xs := upTo(10_000)
 			n := 0
 			for b.Loop() {
 				if _, err := proc.Map(b.Context(), p, square, xs, bc.chunk); err != nil {
@@ -110,18 +121,41 @@ func BenchmarkPoolMap(b *testing.B) {
 	}
 }
 
-// BenchmarkPoolImap streams 10 000 trivial tasks per op, one per chunk.
-func BenchmarkPoolImap(b *testing.B) {
+// BenchmarkPoolStarmap adds 10 000 pairs per op with Python's default
+// chunk size: Python's pool.starmap(add, pairs).
+func BenchmarkPoolStarmap(b *testing.B) {
 	p := benchPool(b)
-	xs := make([]int, 10_000)
+	pairs := make([]proc.Pair[int, int], 10_000)
+	for i := range pairs {
+		pairs[i] = proc.Pair[int, int]{First: i, Second: i}
+	}
 	n := 0
 	for b.Loop() {
-		for _, err := range proc.Imap(b.Context(), p, square, slices.Values(xs), 1) {
-			if err != nil {
-				b.Fatal(err)
-			}
-			n++
+		if _, err := proc.Starmap(b.Context(), p, add, pairs, 0); err != nil {
+			b.Fatal(err)
 		}
+		n += len(pairs)
 	}
 	reportTasks(b, n)
+}
+
+// BenchmarkPoolImap streams 10 000 trivial tasks per op, one argument per
+// task (chunk1) or 100.
+func BenchmarkPoolImap(b *testing.B) {
+	for _, chunk := range []int{1, 100} {
+		b.Run(fmt.Sprintf("chunk%d", chunk), func(b *testing.B) {
+			p := benchPool(b)
+			xs := upTo(10_000)
+			n := 0
+			for b.Loop() {
+				for _, err := range proc.Imap(b.Context(), p, square, slices.Values(xs), chunk) {
+					if err != nil {
+						b.Fatal(err)
+					}
+					n++
+				}
+			}
+			reportTasks(b, n)
+		})
+	}
 }

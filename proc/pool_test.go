@@ -1,10 +1,14 @@
+//go:build unix
+
 package proc_test
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -28,7 +32,7 @@ func TestPoolApplyMap(t *testing.T) {
 	for i := range xs {
 		xs[i], want[i] = i, i*i
 	}
-	for _, chunk := range []int{0, 1, 7, 1000} {
+	for _, chunk := range []int{0, 1, 7, 1000, math.MaxInt} {
 		got, err := proc.Map(t.Context(), p, square, xs, chunk)
 		if err != nil || !slices.Equal(got, want) {
 			t.Errorf("Map(chunk %d) = %v, %v; want squares", chunk, got, err)
@@ -331,6 +335,17 @@ func TestPoolImap(t *testing.T) {
 	if !sameSet(got, xs) || len(got) != len(xs) {
 		t.Errorf("ImapUnordered = %v, want a permutation of %v", got, xs)
 	}
+	// A chunk size larger than anything.
+	got = got[:0]
+	for v, err := range proc.Imap(t.Context(), p, delayed, slices.Values(xs), math.MaxInt) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, v)
+	}
+	if !slices.Equal(got, xs) {
+		t.Errorf("Imap in one chunk = %v, want %v", got, xs)
+	}
 	// Errors come at their place and iteration goes on.
 	n := 0
 	for v, err := range proc.Imap(t.Context(), p, square, slices.Values([]int{1, 2, 3}), 0) {
@@ -528,5 +543,178 @@ func TestPoolHammer(t *testing.T) {
 	p.Close()
 	if err := p.Join(t.Context()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPoolChunkMixedErrors runs chunks whose arguments fail and succeed in
+// turn: each argument gets its own outcome.
+func TestPoolChunkMixedErrors(t *testing.T) {
+	p := newPool(t, 2, nil)
+	xs := make([]int, 50)
+	for i := range xs {
+		xs[i] = i
+	}
+	for _, chunk := range []int{0, 1, 7, 50} {
+		i := 0
+		for v, err := range proc.Imap(t.Context(), p, oddFails, slices.Values(xs), chunk) {
+			var re *proc.RemoteError
+			switch {
+			case i%2 == 0 && (v != i*i || err != nil):
+				t.Errorf("chunk %d: argument %d = %d, %v; want %d", chunk, i, v, err, i*i)
+			case i%2 == 1 && (!errors.As(err, &re) || re.Msg != fmt.Sprintf("odd %d", i)):
+				t.Errorf("chunk %d: argument %d = %d, %v; want the error %q", chunk, i, v, err, fmt.Sprintf("odd %d", i))
+			}
+			i++
+		}
+		if i != len(xs) {
+			t.Errorf("chunk %d: %d results, want %d", chunk, i, len(xs))
+		}
+		// Map reports the lowest failed argument, whichever chunk it is in.
+		if _, err := proc.Map(t.Context(), p, oddFails, xs[2:], chunk); err == nil || !strings.Contains(err.Error(), "argument 1: odd 3") {
+			t.Errorf("chunk %d: Map = %v, want the error of argument 1", chunk, err)
+		}
+		if got, err := proc.Map(t.Context(), p, oddFails, []int{0, 2, 4, 6}, chunk); err != nil || !slices.Equal(got, []int{0, 4, 16, 36}) {
+			t.Errorf("chunk %d: Map of evens = %v, %v", chunk, got, err)
+		}
+	}
+	// A panic in the middle of a chunk fails that argument only.
+	i := 0
+	for _, err := range proc.ImapUnordered(t.Context(), p, panics, slices.Values([]int{1, 2, 3}), 3) {
+		if !errors.Is(err, proc.ErrPanic) {
+			t.Errorf("panics item %d: %v, want ErrPanic", i, err)
+		}
+		i++
+	}
+	if i != 3 {
+		t.Errorf("%d results of panics, want 3", i)
+	}
+}
+
+// TestPoolWorkerDiesMidChunk has a worker kill itself in the middle of a
+// chunk: the arguments of that chunk fail with ErrWorkerDied (those run
+// before the death too: their results were never sent), every other
+// chunk succeeds, and the pool replaces the worker.
+func TestPoolWorkerDiesMidChunk(t *testing.T) {
+	p := newPool(t, 2, nil)
+	before := p.Pids()
+	xs := make([]int, 40)
+	for i := range xs {
+		xs[i] = i
+	}
+	i := 0
+	for v, err := range proc.Imap(t.Context(), p, dieAt, slices.Values(xs), 5) {
+		var ee *proc.ExitError
+		switch {
+		case i >= 10 && i < 15:
+			if !errors.As(err, &ee) || ee.Signal() != syscall.SIGKILL || !slices.Contains(before, ee.Pid) {
+				t.Errorf("argument %d: %d, %v; want ErrWorkerDied by SIGKILL", i, v, err)
+			}
+		case v != i || err != nil:
+			t.Errorf("argument %d: %d, %v", i, v, err)
+		}
+		i++
+	}
+	if i != len(xs) {
+		t.Errorf("%d results, want %d", i, len(xs))
+	}
+	waitFor(t, "the pool to replace its worker", func() bool {
+		pids := p.Pids()
+		return len(pids) == 2 && !sameSet(pids, before)
+	})
+	if got, err := proc.Map(t.Context(), p, square, []int{1, 2, 3}, 0); err != nil || !slices.Equal(got, []int{1, 4, 9}) {
+		t.Errorf("Map after the death = %v, %v", got, err)
+	}
+}
+
+// TestPoolChunkTooLarge lowers the frame limit: a chunk whose arguments
+// exceed it is refused by the submitting call, one whose results exceed it
+// fails each of its arguments, and the pool carries on.
+func TestPoolChunkTooLarge(t *testing.T) {
+	p := newPool(t, 1, nil)
+	xs := make([]int, 300)
+	for i := range xs {
+		xs[i] = 1000 + i
+	}
+	// Arguments: 300 × (4 + 4) bytes do not fit in 1000.
+	proc.SetFrameLimit(1000)
+	_, err := proc.Map(t.Context(), p, square, xs, 300)
+	proc.SetFrameLimit(0)
+	if !errors.Is(err, proc.ErrMessageTooLarge) {
+		t.Errorf("Map of a chunk over the limit = %v, want ErrMessageTooLarge", err)
+	}
+	if got, err := proc.Map(t.Context(), p, square, xs, 300); err != nil || len(got) != 300 || got[299] != 1299*1299 {
+		t.Fatalf("Map under the default limit: %d results, %v", len(got), err)
+	}
+	// Results: 300 × (5 + 7) bytes do not fit in 2000 in the worker.
+	if _, err := proc.Apply(t.Context(), p, setFrameLimit, 2000); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { proc.Apply(context.Background(), p, setFrameLimit, 0) })
+	n := 0
+	for _, err := range proc.Imap(t.Context(), p, square, slices.Values(xs), 300) {
+		if !errors.Is(err, proc.ErrMessageTooLarge) {
+			t.Errorf("result %d: %v, want ErrMessageTooLarge", n, err)
+		}
+		n++
+	}
+	if n != 300 {
+		t.Errorf("%d results, want 300", n)
+	}
+	// Small chunks fit.
+	if got, err := proc.Map(t.Context(), p, square, xs, 10); err != nil || got[299] != 1299*1299 {
+		t.Errorf("Map in chunks of 10 = %v", err)
+	}
+	if _, err := proc.Apply(t.Context(), p, setFrameLimit, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := proc.Map(t.Context(), p, square, xs, 300); err != nil || got[299] != 1299*1299 {
+		t.Errorf("Map after restoring the limit = %v", err)
+	}
+}
+
+// TestPoolChunkCodecError has the codec fail on one argument or result of
+// a chunk.
+func TestPoolChunkCodecError(t *testing.T) {
+	p := newPool(t, 2, nil)
+	xs := make([]int, 20)
+	for i := range xs {
+		xs[i] = i
+	}
+	// An argument: Map submits nothing and says which argument; Imap
+	// yields the error at its place and runs the others.
+	if _, err := proc.Map(t.Context(), p, pickyArg, xs, 5); err == nil || !strings.Contains(err.Error(), "argument 13") || !strings.Contains(err.Error(), "unlucky") {
+		t.Errorf("Map with an unencodable argument = %v", err)
+	}
+	if _, err := proc.MapAsync(p, pickyArg, xs, 0, nil, nil); err == nil {
+		t.Error("MapAsync with an unencodable argument succeeded")
+	}
+	for _, chunk := range []int{1, 5, 20} {
+		i := 0
+		for v, err := range proc.Imap(t.Context(), p, pickyArg, slices.Values(xs), chunk) {
+			if i == 13 {
+				if err == nil || !strings.Contains(err.Error(), "unlucky") {
+					t.Errorf("chunk %d: argument 13 = %d, %v; want the encoding error", chunk, v, err)
+				}
+			} else if v != i || err != nil {
+				t.Errorf("chunk %d: argument %d = %d, %v", chunk, i, v, err)
+			}
+			i++
+		}
+		if i != len(xs) {
+			t.Errorf("chunk %d: %d results, want %d", chunk, i, len(xs))
+		}
+	}
+	// A result: that argument fails in the worker, the others succeed.
+	_, err := proc.Map(t.Context(), p, pickyResult, xs, 0)
+	var re *proc.RemoteError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "argument 13") || !strings.Contains(re.Msg, "encoding the result") {
+		t.Errorf("Map with an unencodable result = %v", err)
+	}
+	i := 0
+	for v, err := range proc.Imap(t.Context(), p, pickyResult, slices.Values(xs), 20) {
+		if (i == 13) != (err != nil) || i != 13 && v != i {
+			t.Errorf("argument %d = %d, %v", i, v, err)
+		}
+		i++
 	}
 }

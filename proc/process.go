@@ -118,11 +118,11 @@ func (p *Process[A, R]) start(ctx context.Context) (*child, error) {
 	if err := p.f.check(); err != nil {
 		return nil, err
 	}
-	arg, err := p.f.argc.Encode(p.arg)
-	if err != nil {
+	t := newTask(0, p.f.name, 0)
+	if err := addArg(t, p.f.argc, p.arg); err != nil {
 		return nil, fmt.Errorf("proc: %s: encoding the argument: %w", p.f.name, err)
 	}
-	task, err := taskFrame(0, p.f.name, [][]byte{arg})
+	task, err := t.done()
 	if err != nil {
 		return nil, err
 	}
@@ -140,15 +140,15 @@ func (p *Process[A, R]) start(ctx context.Context) (*child, error) {
 
 // wait reads the child's result, reaps it, and records the outcome.
 func (p *Process[A, R]) wait(ch *child) {
-	var items []itemResult
+	var rs *results
 	for {
 		typ, payload, err := readFrame(ch.r)
 		if err != nil {
 			break
 		}
-		if typ == msgResult && items == nil {
-			if _, _, it, err := parseResult(payload, ch.pid); err == nil && len(it) == 1 {
-				items = it
+		if typ == msgResult && rs == nil {
+			if _, _, r, err := parseResult(payload, ch.pid); err == nil && r.n == 1 {
+				rs = r
 			}
 		}
 	}
@@ -156,13 +156,16 @@ func (p *Process[A, R]) wait(ch *child) {
 	ch.conn.Close()
 	var res R
 	var err error
+	var data []byte
+	if rs != nil {
+		data, err = rs.next()
+	}
 	switch {
-	case items == nil:
+	case rs == nil:
 		err = &ExitError{Pid: ch.pid, ExitCode: code}
-	case items[0].err != nil:
-		err = items[0].err
+	case err != nil:
 	default:
-		if res, err = p.f.resc.Decode(items[0].data); err != nil {
+		if res, err = p.f.resc.decode(data); err != nil {
 			err = fmt.Errorf("proc: %s: decoding the result: %w", p.f.name, err)
 		}
 	}

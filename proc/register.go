@@ -13,7 +13,9 @@ import (
 // encoded, as a child runs it.
 type entry struct {
 	name string
-	run  func(ctx context.Context, arg []byte) ([]byte, error)
+	// run decodes arg, calls the function, and appends the encoded result
+	// to dst; on error, what it returns in place of dst is garbage.
+	run func(ctx context.Context, arg, dst []byte) ([]byte, error)
 }
 
 var (
@@ -39,8 +41,8 @@ func lookup(name string) *entry {
 // value is not registered.
 type Func[A, R any] struct {
 	name string
-	argc latchkey.Codec[A]
-	resc latchkey.Codec[R]
+	argc wireCodec[A]
+	resc wireCodec[R]
 	late bool // registered after Main ran
 }
 
@@ -62,6 +64,9 @@ func (f Func[A, R]) check() error {
 
 // Register registers fn under name, with [latchkey.JSON] codecs for its
 // argument and result, and returns the handle to run it in other processes.
+// JSON of a bool, an integer, a float, a string or a [Pair] of them is
+// written and read by hand, byte for byte as encoding/json does, without
+// reflection.
 //
 // Go cannot send a closure to another process, so a child finds the
 // function by name: it is the same binary, started again, and its
@@ -98,8 +103,9 @@ func RegisterCodec[A, R any](name string, fn func(ctx context.Context, arg A) (R
 	if resultCodec == nil {
 		resultCodec = latchkey.JSON[R]{}
 	}
-	e := &entry{name: name, run: func(ctx context.Context, b []byte) ([]byte, error) {
-		a, err := argCodec.Decode(b)
+	argc, resc := wireCodecOf(argCodec), wireCodecOf(resultCodec)
+	e := &entry{name: name, run: func(ctx context.Context, b, dst []byte) ([]byte, error) {
+		a, err := argc.decode(b)
 		if err != nil {
 			return nil, fmt.Errorf("proc: %s: decoding the argument: %w", name, err)
 		}
@@ -107,11 +113,10 @@ func RegisterCodec[A, R any](name string, fn func(ctx context.Context, arg A) (R
 		if err != nil {
 			return nil, err
 		}
-		out, err := resultCodec.Encode(r)
-		if err != nil {
+		if dst, err = resc.append(dst, r); err != nil {
 			return nil, fmt.Errorf("proc: %s: encoding the result: %w", name, err)
 		}
-		return out, nil
+		return dst, nil
 	}}
 	regMu.Lock()
 	defer regMu.Unlock()
@@ -119,7 +124,7 @@ func RegisterCodec[A, R any](name string, fn func(ctx context.Context, arg A) (R
 		panic(fmt.Sprintf("proc: function %q registered twice", name))
 	}
 	registry[name] = e
-	return Func[A, R]{name: name, argc: argCodec, resc: resultCodec, late: mainCalled.Load()}
+	return Func[A, R]{name: name, argc: argc, resc: resc, late: mainCalled.Load()}
 }
 
 // Pair is the argument of a function of two arguments registered with

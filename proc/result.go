@@ -18,7 +18,7 @@ import (
 type AsyncResult[R any] struct {
 	p             *Pool
 	name          string
-	codec         latchkey.Codec[R] // decodes the one result of an ApplyAsync
+	codec         wireCodec[R] // decodes the one result of an ApplyAsync
 	callback      func(R)
 	errorCallback func(error)
 	chunks        []*chunk // for a cancelling Apply or Map
@@ -85,11 +85,11 @@ func (r *AsyncResult[R]) Ready() bool {
 func (r *AsyncResult[R]) Done() <-chan struct{} { return r.done }
 
 // deliver completes an ApplyAsync: the job of its one chunk.
-func (r *AsyncResult[R]) deliver(c *chunk, items []itemResult) {
+func (r *AsyncResult[R]) deliver(c *chunk, rs *results) {
 	var v R
-	err := items[0].err
+	data, err := rs.next()
 	if err == nil {
-		if v, err = r.codec.Decode(items[0].data); err != nil {
+		if v, err = r.codec.decode(data); err != nil {
 			err = fmt.Errorf("proc: %s: decoding the result: %w", r.name, err)
 		}
 	}
@@ -139,31 +139,28 @@ func (r *AsyncResult[R]) safely(f func()) (err error) {
 	return nil
 }
 
-// encodeArgs encodes arguments for f.
-func encodeArgs[A, R any](f Func[A, R], args []A) ([][]byte, error) {
-	out := make([][]byte, len(args))
-	for i, a := range args {
-		b, err := f.argc.Encode(a)
-		if err != nil {
-			return nil, fmt.Errorf("proc: %s: encoding argument %d: %w", f.name, i, err)
+// chunks encodes args into tasks of size arguments each, for job j whose
+// argument base is the first of args. It fails if an argument cannot be
+// encoded or a task is too large to send.
+func chunks[A, R any](p *Pool, f Func[A, R], args []A, base, size int, j job) ([]*chunk, error) {
+	size = max(1, min(size, len(args)))
+	cs := make([]*chunk, 0, (len(args)+size-1)/size)
+	room := -1 // bytes of arguments expected per task: the size of the last one
+	for i := 0; i < len(args); i += size {
+		end := min(i+size, len(args))
+		if room < 0 {
+			room = 8 * (end - i) // a guess: small numbers
 		}
-		out[i] = b
-	}
-	return out, nil
-}
-
-// chunks cuts encoded arguments into tasks of size arguments, the first
-// being the job's argument base.
-func (p *Pool) chunks(name string, enc [][]byte, base, size int, j job) ([]*chunk, error) {
-	cs := make([]*chunk, 0, (len(enc)+size-1)/size)
-	for i := 0; i < len(enc); i += size {
-		end := min(i+size, len(enc))
-		id := p.nextID.Add(1)
-		frame, err := taskFrame(id, name, enc[i:end])
-		if err != nil {
-			return nil, fmt.Errorf("proc: %s: %w", name, err)
+		t := newTask(p.nextID.Add(1), f.name, room)
+		if k, err := addArgs(t, f.argc, args[i:end]); err != nil {
+			return nil, fmt.Errorf("proc: %s: encoding argument %d: %w", f.name, base+i+k, err)
 		}
-		cs = append(cs, &chunk{id: id, frame: frame, n: end - i, index: base + i, job: j})
+		c, err := t.chunk(base+i, j)
+		if err != nil {
+			return nil, fmt.Errorf("proc: %s: %w", f.name, err)
+		}
+		cs = append(cs, c)
+		room = len(c.frame)
 	}
 	return cs, nil
 }
@@ -178,13 +175,10 @@ func ApplyAsync[A, R any](p *Pool, f Func[A, R], arg A, callback func(R), errorC
 	if err := f.check(); err != nil {
 		return nil, err
 	}
-	enc, err := encodeArgs(f, []A{arg})
-	if err != nil {
-		return nil, err
-	}
 	r := newAsyncResult(p, f.name, callback, errorCallback)
 	r.codec = f.resc
-	if r.chunks, err = p.chunks(f.name, enc, 0, 1, r); err != nil {
+	var err error
+	if r.chunks, err = chunks(p, f, []A{arg}, 0, 1, r); err != nil {
 		return nil, err
 	}
 	if err := p.submit(r.chunks); err != nil {
@@ -217,39 +211,38 @@ func (r *AsyncResult[R]) getOrCancel(ctx context.Context) (R, error) {
 	}
 }
 
-// mapJob collects the results of a Map.
+// mapJob collects the results of a Map. Its chunks decode their results
+// straight into vals, each into its own part.
 type mapJob[R any] struct {
 	r     *AsyncResult[[]R]
-	codec latchkey.Codec[R]
+	codec wireCodec[R]
 	name  string
+	vals  []R
 
-	mu     sync.Mutex // guards the fields below
-	vals   []R
-	err    error // the error of the lowest failed index
+	mu     sync.Mutex // guards the fields below, and vals once left is 0
+	err    error      // the error of the lowest failed index
 	errIdx int
 	left   int // chunks not delivered
 }
 
-func (j *mapJob[R]) deliver(c *chunk, items []itemResult) {
-	vals := make([]R, len(items))
-	errs := make([]error, len(items))
-	for i, it := range items {
-		errs[i] = it.err
-		if it.err == nil {
-			if v, err := j.codec.Decode(it.data); err != nil {
-				errs[i] = fmt.Errorf("decoding the result: %w", err)
-			} else {
-				vals[i] = v
+func (j *mapJob[R]) deliver(c *chunk, rs *results) {
+	var err error // of the chunk's lowest failed index
+	errIdx := 0
+	for i := c.index; rs.n > 0; i++ {
+		data, e := rs.next()
+		if e == nil {
+			if j.vals[i], e = j.codec.decode(data); e != nil {
+				e = fmt.Errorf("decoding the result: %w", e)
 			}
+		}
+		if e != nil && err == nil {
+			err, errIdx = e, i
 		}
 	}
 	j.mu.Lock()
-	copy(j.vals[c.index:], vals)
-	for i, err := range errs {
-		if err != nil && (j.err == nil || c.index+i < j.errIdx) {
-			j.err = fmt.Errorf("proc: %s: argument %d: %w", j.name, c.index+i, err)
-			j.errIdx = c.index + i
-		}
+	if err != nil && (j.err == nil || errIdx < j.errIdx) {
+		j.err = fmt.Errorf("proc: %s: argument %d: %w", j.name, errIdx, err)
+		j.errIdx = errIdx
 	}
 	j.left--
 	last := j.left == 0
@@ -273,7 +266,9 @@ func (j *mapJob[R]) deliver(c *chunk, items []itemResult) {
 // The arguments are cut into tasks of chunkSize arguments each; zero
 // means Python's default, len(args) / (4 × workers) rounded up. A worker
 // runs every argument of a task even if one fails. A negative chunkSize
-// is [latchkey.ErrInvalid].
+// is [latchkey.ErrInvalid]; a task whose encoded arguments exceed 1 GiB is
+// refused, before anything is submitted, with [ErrMessageTooLarge] (see
+// Chunks in the package doc).
 func MapAsync[A, R any](p *Pool, f Func[A, R], args []A, chunkSize int, callback func([]R), errorCallback func(error)) (*AsyncResult[[]R], error) {
 	if err := f.check(); err != nil {
 		return nil, err
@@ -284,13 +279,10 @@ func MapAsync[A, R any](p *Pool, f Func[A, R], args []A, chunkSize int, callback
 	if chunkSize == 0 {
 		chunkSize = max(1, (len(args)+4*p.n-1)/(4*p.n))
 	}
-	enc, err := encodeArgs(f, args)
-	if err != nil {
-		return nil, err
-	}
 	r := newAsyncResult(p, f.name, callback, errorCallback)
 	j := &mapJob[R]{r: r, codec: f.resc, name: f.name, vals: make([]R, len(args))}
-	if r.chunks, err = p.chunks(f.name, enc, 0, chunkSize, j); err != nil {
+	var err error
+	if r.chunks, err = chunks(p, f, args, 0, chunkSize, j); err != nil {
 		return nil, err
 	}
 	j.left = len(r.chunks)

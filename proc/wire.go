@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"sync/atomic"
 
 	"github.com/latchkey/latchkey"
 )
@@ -29,15 +30,27 @@ import (
 // A worker runs tasks one at a time in the order received and answers each
 // with one result; it exits when its input ends. A Process child runs one
 // task, answers, and exits.
+//
+// A task is a chunk of a Map (one argument for Apply): its arguments, each
+// encoded with the function's codec, are appended to its frame one after
+// another, and the worker appends the outcomes to one result frame, which
+// it reuses from task to task. Neither side has a buffer per argument;
+// see codec.go for the encoding of JSON's common types without reflection.
 const (
 	msgHello  byte = 1
 	msgTask   byte = 2
 	msgResult byte = 3
 	msgCancel byte = 4
 
-	protoVersion = 1
-	maxFrame     = 1 << 30 // the largest control frame: a task's encoded arguments
+	protoVersion = 2
+	maxFrame     = 1 << 30 // the largest control frame: a task's encoded arguments, or its results
 )
+
+// frameLimit is the largest frame this process sends: maxFrame, lowered
+// by tests.
+var frameLimit atomic.Int64
+
+func init() { frameLimit.Store(maxFrame) }
 
 // Error classes of a result item: which local error a remote one matches.
 const (
@@ -47,6 +60,7 @@ const (
 	classDeadline
 	classPanic
 	classNotRegistered
+	classTooLarge
 )
 
 var errMalformed = errors.New("proc: malformed control frame")
@@ -73,8 +87,8 @@ func (f *frame) bytes(p []byte) {
 // done fills in the length and returns the frame's bytes.
 func (f *frame) done() ([]byte, error) {
 	n := len(f.b) - 4
-	if n > maxFrame {
-		return nil, fmt.Errorf("%w: %d bytes of encoded arguments, the limit is %d", ErrMessageTooLarge, n, maxFrame)
+	if limit := frameLimit.Load(); int64(n) > limit {
+		return nil, fmt.Errorf("%w: %d bytes of encoded arguments, the limit is %d", ErrMessageTooLarge, n, limit)
 	}
 	binary.BigEndian.PutUint32(f.b, uint32(n))
 	return f.b, nil
@@ -147,35 +161,114 @@ func (d *decoder) u64() uint64 {
 func (d *decoder) str() string   { return string(d.take(int(d.u16()))) }
 func (d *decoder) bytes() []byte { return d.take(int(d.u32())) }
 
-// taskFrame encodes a task.
-func taskFrame(id uint64, name string, args [][]byte) ([]byte, error) {
-	size := 8 + 2 + len(name) + 4
-	for _, a := range args {
-		size += 4 + len(a)
-	}
-	f := newFrame(msgTask, size)
-	f.u64(id)
-	f.str(name)
-	f.u32(uint32(len(args)))
-	for _, a := range args {
-		f.bytes(a)
-	}
-	return f.done()
+// taskBuilder builds a task frame, its arguments appended one at a time.
+type taskBuilder struct {
+	frame
+	countAt int // where the argument count goes
+	count   int
 }
 
-func parseTask(p []byte) (id uint64, name string, args [][]byte, err error) {
+// newTask starts a task frame with room for size bytes of arguments.
+func newTask(id uint64, name string, size int) *taskBuilder {
+	t := &taskBuilder{frame: frame{b: make([]byte, 5, 5+8+2+len(name)+4+size)}}
+	t.b[4] = msgTask
+	t.u64(id)
+	t.str(name)
+	t.countAt = len(t.b)
+	t.u32(0)
+	return t
+}
+
+// addArg encodes v as the task's next argument. On error the task is left
+// as it was.
+func addArg[A any](t *taskBuilder, c wireCodec[A], v A) error {
+	_, err := addArgs(t, c, []A{v})
+	return err
+}
+
+// addArgs encodes vs as the task's next arguments. On error it returns
+// the index in vs of the argument that failed, and the task holds the
+// arguments before it.
+func addArgs[A any](t *taskBuilder, c wireCodec[A], vs []A) (int, error) {
+	b := t.b
+	limit := frameLimit.Load()
+	for i, v := range vs {
+		start := len(b)
+		var err error
+		if b, err = c.append(append(b, 0, 0, 0, 0), v); err != nil {
+			t.b = b[:start]
+			return i, err
+		}
+		n := len(b) - start - 4
+		if int64(n) > limit {
+			t.b = b[:start]
+			return i, fmt.Errorf("%w: %d bytes of encoded argument, the limit is %d", ErrMessageTooLarge, n, limit)
+		}
+		binary.BigEndian.PutUint32(b[start:], uint32(n))
+		t.count++
+	}
+	t.b = b
+	return len(vs), nil
+}
+
+// done fills in the count and the length and returns the frame's bytes.
+func (t *taskBuilder) done() ([]byte, error) {
+	binary.BigEndian.PutUint32(t.b[t.countAt:], uint32(t.count))
+	return t.frame.done()
+}
+
+// chunk finishes the task as a chunk of job j whose first argument is
+// index.
+func (t *taskBuilder) chunk(index int, j job) (*chunk, error) {
+	b, err := t.done()
+	if err != nil {
+		return nil, err
+	}
+	return &chunk{id: binary.BigEndian.Uint64(b[5:]), frame: b, n: t.count, index: index, job: j}, nil
+}
+
+// taskArgs is the encoded arguments of a task, read one at a time.
+type taskArgs struct {
+	b []byte // the arguments, each a bytes field, checked by parseTask
+	n int    // how many are left
+}
+
+func (a *taskArgs) next() []byte {
+	n := uint64(binary.BigEndian.Uint32(a.b))
+	arg := a.b[4 : 4+n : 4+n]
+	a.b = a.b[4+n:]
+	a.n--
+	return arg
+}
+
+func parseTask(p []byte) (id uint64, name string, args taskArgs, err error) {
 	d := &decoder{b: p}
 	id = d.u64()
 	name = d.str()
 	n := d.u32()
-	if d.err == nil && uint64(n) > uint64(len(d.b)/4) {
-		return 0, "", nil, errMalformed
+	if d.err != nil {
+		return 0, "", taskArgs{}, d.err
 	}
-	args = make([][]byte, 0, n)
-	for i := uint32(0); i < n && d.err == nil; i++ {
-		args = append(args, d.bytes())
+	if skipBytes(d.b, n) < 0 {
+		return 0, "", taskArgs{}, errMalformed
 	}
-	return id, name, args, d.err
+	return id, name, taskArgs{b: d.b, n: int(n)}, nil
+}
+
+// skipBytes returns the length of the n bytes fields at the start of b, or
+// -1 if b is shorter.
+func skipBytes(b []byte, n uint32) int {
+	i := uint64(0)
+	for ; n > 0; n-- {
+		if uint64(len(b))-i < 4 {
+			return -1
+		}
+		i += 4 + uint64(binary.BigEndian.Uint32(b[i:]))
+		if i > uint64(len(b)) {
+			return -1
+		}
+	}
+	return int(i)
 }
 
 func cancelFrame(id uint64) []byte {
@@ -183,12 +276,6 @@ func cancelFrame(id uint64) []byte {
 	f.u64(id)
 	b, _ := f.done()
 	return b
-}
-
-// outcome is the outcome of one call of a function, in the child.
-type outcome struct {
-	data []byte
-	err  error
 }
 
 // panicError is a recovered panic, in the child.
@@ -199,38 +286,82 @@ type panicError struct {
 
 func (e *panicError) Error() string { return fmt.Sprintf("proc: function panicked: %v", e.value) }
 
-// resultFrame encodes the outcomes of a task.
-func resultFrame(id uint64, micros uint32, outs []outcome) []byte {
-	size := 16
-	for _, o := range outs {
-		size += 5 + len(o.data)
-	}
-	f := newFrame(msgResult, size)
-	f.u64(id)
-	f.u32(micros)
-	f.u32(uint32(len(outs)))
-	for _, o := range outs {
-		if o.err == nil {
-			f.u8(0)
-			f.bytes(o.data)
-			continue
+// resultBuilder builds a result frame in the child, the outcomes of a
+// task's calls appended one at a time.
+type resultBuilder struct {
+	frame
+	id    uint64
+	count int
+}
+
+// newResult starts the result frame of task id in buf, whose bytes it
+// reuses.
+func newResult(buf []byte, id uint64) *resultBuilder {
+	r := &resultBuilder{frame: frame{b: append(buf[:0], 0, 0, 0, 0, msgResult)}, id: id}
+	r.u64(id)
+	r.u32(0) // micros
+	r.u32(0) // count
+	return r
+}
+
+const (
+	resultMicrosAt = 5 + 8
+	resultCountAt  = resultMicrosAt + 4
+)
+
+// call runs e on arg, with recovery, and appends the outcome. It returns
+// the call's error: what e returned, or a *panicError.
+func (r *resultBuilder) call(ctx context.Context, e *entry, arg []byte) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &panicError{value: v, stack: debug.Stack()}
+			r.fail(err)
 		}
-		class, kind, stack := classify(o.err)
-		f.u8(1)
-		f.u8(class)
-		f.u16(uint16(kind))
-		f.bytes([]byte(o.err.Error()))
-		f.bytes(stack)
-	}
-	b, err := f.done()
+	}()
+	start := len(r.b)
+	b, err := e.run(ctx, arg, append(r.b, 0, 0, 0, 0, 0))
 	if err != nil {
-		// A result too large to send: send the error in its place.
-		for i := range outs {
-			outs[i] = outcome{err: fmt.Errorf("proc: encoded results of %d bytes exceed the %d-byte limit", len(f.b), maxFrame)}
-		}
-		return resultFrame(id, micros, outs)
+		r.fail(err)
+		return err
 	}
-	return b
+	binary.BigEndian.PutUint32(b[start+1:], uint32(len(b)-start-5))
+	r.b = b
+	r.count++
+	return nil
+}
+
+// fail appends a failed outcome.
+func (r *resultBuilder) fail(err error) {
+	class, kind, stack := classify(err)
+	msg := err.Error()
+	r.u8(1)
+	r.u8(class)
+	r.u16(uint16(kind))
+	r.u32(uint32(len(msg)))
+	r.b = append(r.b, msg...)
+	r.bytes(stack)
+	r.count++
+}
+
+// done fills in micros, the count and the length, and returns the
+// frame's bytes. Results too large to send are replaced with an error
+// each.
+func (r *resultBuilder) done(micros uint32) []byte {
+	binary.BigEndian.PutUint32(r.b[resultMicrosAt:], micros)
+	binary.BigEndian.PutUint32(r.b[resultCountAt:], uint32(r.count))
+	b, err := r.frame.done()
+	if err == nil {
+		return b
+	}
+	size, n := len(r.b)-4, r.count
+	r.b, r.count = r.b[:resultCountAt+4], 0
+	err = fmt.Errorf("%w: %d bytes of encoded results, the limit is %d", ErrMessageTooLarge, size, frameLimit.Load())
+	for range n {
+		r.fail(err)
+	}
+	binary.BigEndian.PutUint32(r.b[resultCountAt:], uint32(n))
+	binary.BigEndian.PutUint32(r.b, uint32(len(r.b)-4)) // whatever the limit: the parent will say if it is too much
+	return r.b
 }
 
 func classify(err error) (class byte, kind latchkey.Kind, stack []byte) {
@@ -240,6 +371,8 @@ func classify(err error) (class byte, kind latchkey.Kind, stack []byte) {
 	switch {
 	case errors.Is(err, ErrNotRegistered):
 		return classNotRegistered, 0, nil
+	case errors.Is(err, ErrMessageTooLarge):
+		return classTooLarge, 0, nil
 	case errors.Is(err, context.Canceled):
 		return classCanceled, 0, nil
 	case errors.Is(err, context.DeadlineExceeded):
@@ -251,32 +384,65 @@ func classify(err error) (class byte, kind latchkey.Kind, stack []byte) {
 	return classOther, 0, nil
 }
 
-// itemResult is the outcome of one call, in the parent: the encoded result
-// or the error.
-type itemResult struct {
-	data []byte
-	err  error
+// results is the outcomes of a task's calls, in the parent, read one at a
+// time: from a result frame, or the same failure for every call.
+type results struct {
+	n      int    // how many are left
+	b      []byte // the items of a result frame, checked by parseResult
+	pid    int    // of the worker that sent the frame
+	failed error  // if not nil, the outcome of every call, and there is no frame
 }
 
-func parseResult(p []byte, pid int) (id uint64, micros uint32, items []itemResult, err error) {
+// failed returns the results of n calls that failed with err.
+func failed(n int, err error) *results { return &results{n: n, failed: err} }
+
+// next returns the next outcome: the encoded result, or the error.
+func (r *results) next() (data []byte, err error) {
+	r.n--
+	if r.failed != nil {
+		return nil, r.failed
+	}
+	if r.b[0] == 0 {
+		n := uint64(binary.BigEndian.Uint32(r.b[1:]))
+		data, r.b = r.b[5:5+n:5+n], r.b[5+n:]
+		return data, nil
+	}
+	d := decoder{b: r.b[1:]}
+	class, kind := d.u8(), latchkey.Kind(d.u16())
+	msg, stack := string(d.bytes()), string(d.bytes())
+	r.b = d.b
+	return nil, remoteError(r.pid, class, kind, msg, stack)
+}
+
+func parseResult(p []byte, pid int) (id uint64, micros uint32, rs *results, err error) {
 	d := &decoder{b: p}
 	id = d.u64()
 	micros = d.u32()
 	n := d.u32()
-	if d.err == nil && uint64(n) > uint64(len(d.b)/5) {
-		return 0, 0, nil, errMalformed
+	if d.err != nil {
+		return 0, 0, nil, d.err
 	}
-	items = make([]itemResult, 0, n)
-	for i := uint32(0); i < n && d.err == nil; i++ {
-		if d.u8() == 0 {
-			items = append(items, itemResult{data: d.bytes()})
-			continue
+	// Check the items: a status byte, then a result, or an error's class,
+	// kind, message and stack.
+	b := d.b
+	for i := uint32(0); i < n; i++ {
+		m := -1
+		switch {
+		case len(b) > 0 && b[0] == 0:
+			if m = skipBytes(b[1:], 1); m >= 0 {
+				m++
+			}
+		case len(b) >= 4:
+			if m = skipBytes(b[4:], 2); m >= 0 {
+				m += 4
+			}
 		}
-		class, kind := d.u8(), latchkey.Kind(d.u16())
-		msg, stack := string(d.bytes()), string(d.bytes())
-		items = append(items, itemResult{err: remoteError(pid, class, kind, msg, stack)})
+		if m < 0 {
+			return 0, 0, nil, errMalformed
+		}
+		b = b[m:]
 	}
-	return id, micros, items, d.err
+	return id, micros, &results{n: int(n), b: d.b, pid: pid}, nil
 }
 
 func remoteError(pid int, class byte, kind latchkey.Kind, msg, stack string) error {
@@ -292,17 +458,8 @@ func remoteError(pid int, class byte, kind latchkey.Kind, msg, stack string) err
 		e.err = ErrPanic
 	case classNotRegistered:
 		e.err = ErrNotRegistered
+	case classTooLarge:
+		e.err = ErrMessageTooLarge
 	}
 	return e
-}
-
-// call runs one registered function with recovery, in the child.
-func call(ctx context.Context, e *entry, arg []byte) (o outcome) {
-	defer func() {
-		if v := recover(); v != nil {
-			o = outcome{err: &panicError{value: v, stack: debug.Stack()}}
-		}
-	}()
-	data, err := e.run(ctx, arg)
-	return outcome{data: data, err: err}
 }
