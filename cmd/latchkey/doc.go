@@ -11,7 +11,7 @@
 //	latchkey dict set NAME KEY VALUE | get NAME KEY | del NAME KEY | keys NAME
 //	latchkey value get NAME | set NAME N | add NAME DELTA
 //	latchkey event set NAME | clear NAME | wait NAME [--timeout D] | is-set NAME
-//	latchkey barrier wait NAME --parties N [--timeout D]
+//	latchkey barrier wait NAME --parties N [--timeout D] | reset NAME --parties N | abort NAME --parties N
 //	latchkey ls [--json] [PREFIX]
 //
 // "latchkey help COMMAND" and "latchkey COMMAND --help" describe each
@@ -175,7 +175,9 @@
 // arrival index in the cycle (0 to N-1). Every party gives the same N. A
 // wait that ends early (a timeout, exit 75, or an interrupt) breaks the
 // barrier, as in Python: the other waiters and every later wait fail with
-// exit 1 until a program resets it.
+// exit 1 until it is reset. barrier reset NAME --parties N returns the
+// barrier to its initial state (waiting parties fail with exit 1, as in
+// Python); barrier abort NAME --parties N breaks it.
 //
 // # ls
 //
