@@ -30,11 +30,8 @@ does every later wait (exit 1, "broken") until it is reset
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if err := checkName(name); err != nil {
+			if err := checkBarrier(name, parties); err != nil {
 				return err
-			}
-			if parties < 1 {
-				return usagef("--parties %d: want 1 or more", parties)
 			}
 			if err := checkDuration("--timeout", timeout); err != nil {
 				return err
@@ -86,11 +83,8 @@ func (a *cli) barrierOp(verb, short, long string, op func(latchkey.Barrier, cont
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if err := checkName(name); err != nil {
+			if err := checkBarrier(name, parties); err != nil {
 				return err
-			}
-			if parties < 1 {
-				return usagef("--parties %d: want 1 or more", parties)
 			}
 			return a.withClient(cmd, func(ctx context.Context, c *client.Client) error {
 				b, err := c.Barrier(ctx, name, parties, nil)
@@ -104,4 +98,15 @@ func (a *cli) barrierOp(verb, short, long string, op func(latchkey.Barrier, cont
 	cmd.Flags().IntVar(&parties, "parties", 0, "the number of parties the barrier waits for (required)")
 	cmd.MarkFlagRequired("parties")
 	return cmd
+}
+
+// checkBarrier checks a barrier command's NAME and --parties.
+func checkBarrier(name string, parties int) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
+	if parties < 1 {
+		return usagef("--parties %d: want 1 or more", parties)
+	}
+	return nil
 }
