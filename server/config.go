@@ -70,6 +70,13 @@ type Config struct {
 	// SyncInterval is the longest time between fsyncs under
 	// [SyncInterval]. Zero means 100ms.
 	SyncInterval time.Duration
+	// RepairLog makes the server start on a write-ahead log that is
+	// corrupt in the middle (a bad record followed by good ones, which it
+	// refuses by default) by cutting the log at the first bad record: the
+	// state is what the records before it made, and what came after is
+	// lost. For an operator who has read the refusal and kept a copy of
+	// the data directory; a torn tail needs no repair.
+	RepairLog bool
 	// SnapshotEvery is the number of log records after which the server
 	// writes a snapshot of its state and drops the log before it. Zero
 	// means 100000.

@@ -22,7 +22,7 @@ func (o *owner) openLog() error {
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
-	l, err := wal.Open(wal.Options{Dir: filepath.Join(cfg.DataDir, "wal"), Sync: mode, Interval: cfg.SyncInterval, Logger: o.s.log, FS: cfg.walFS})
+	l, err := wal.Open(wal.Options{Dir: filepath.Join(cfg.DataDir, "wal"), Sync: mode, Interval: cfg.SyncInterval, Repair: cfg.RepairLog, Logger: o.s.log, FS: cfg.walFS})
 	if err != nil {
 		return fmt.Errorf("server: opening the write-ahead log: %w", err)
 	}

@@ -3,7 +3,9 @@ package server_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -141,5 +143,77 @@ func testRestart(t *testing.T, mode server.Sync, snapEvery int) {
 	c.Close()
 	if it, err := q2.Get(ctx); err != nil || string(it) != "a" {
 		t.Fatalf("Get of the dead session's item = %q, %v; want a", it, err)
+	}
+}
+
+// TestRepairLog: a log corrupt in the middle is refused, naming the
+// file; with RepairLog the server starts on what came before the bad
+// record, and what followed it is lost.
+func TestRepairLog(t *testing.T) {
+	dir := t.TempDir()
+	s1, stop1 := serveAt(t, dir, "127.0.0.1:0", server.SyncAlways, 0)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	c, err := client.Dial(ctx, &client.Config{Addr: s1.Addr().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := c.Value(ctx, "n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		if _, err := v.Add(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Close()
+	stop1()
+
+	// Flip a byte of the first record's payload: good records follow it.
+	segs, err := filepath.Glob(filepath.Join(dir, "wal", "*.wal"))
+	if err != nil || len(segs) == 0 {
+		t.Fatalf("segments: %v, %v", segs, err)
+	}
+	b, err := os.ReadFile(segs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	const firstPayload = 24 + 16 // segment header, record header
+	b[firstPayload] ^= 0xff
+	if err := os.WriteFile(segs[0], b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := func(repair bool) *server.Config {
+		return &server.Config{Addr: "127.0.0.1:0", DataDir: dir, SocketPath: server.Disabled, RepairLog: repair}
+	}
+	if s, err := server.New(cfg(false)); err == nil || !strings.Contains(err.Error(), filepath.Base(segs[0])) {
+		if s != nil {
+			s.Close()
+		}
+		t.Fatalf("New on a corrupt log = %v; want an error naming %s", err, filepath.Base(segs[0]))
+	}
+	s2, err := server.New(cfg(true))
+	if err != nil {
+		t.Fatalf("New with RepairLog: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s2.Serve(context.Background()) }()
+	defer func() {
+		s2.Close()
+		<-done
+	}()
+	c2, err := client.Dial(ctx, &client.Config{Addr: s2.Addr().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	v2, err := c2.Value(ctx, "n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := v2.Load(ctx); err != nil || n != 0 {
+		t.Fatalf("value after the repair = %d, %v; want 0 (every record from the first on was cut)", n, err)
 	}
 }

@@ -67,7 +67,9 @@
 // answering, one fsync per batch; loses nothing), interval (every
 // --sync-interval, default 100ms), never (left to the operating system),
 // or none (no log: state in memory only). docs/operations.md says what
-// each can lose.
+// each can lose. A log corrupt in the middle is refused with an error
+// naming the file and offset; --repair starts once with the log cut at
+// the first bad record, losing what followed it.
 //
 // A TCP address that is not loopback requires an authentication key
 // (--auth-key-file, else $LATCHKEY_AUTH_KEY_FILE). serve refuses to start

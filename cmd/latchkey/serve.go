@@ -35,6 +35,7 @@ type serveOptions struct {
 	logLevel           string
 	sync               string
 	syncInterval       time.Duration
+	repair             bool
 	cpuProfile         string
 }
 
@@ -63,7 +64,10 @@ a power loss can lose (docs/operations.md):
   never     left to the operating system
   none      no log at all: state in memory, a restart starts empty
 A crash of the server process alone loses nothing acknowledged in any
-mode but none.
+mode but none. A log that is corrupt in the middle (not just cut short
+by a crash) is refused with an error naming the file and offset; after
+keeping a copy of the data directory, --repair starts the server once
+with the log cut at the first bad record, losing what followed it.
 
 A TCP address that is not loopback needs an authentication key
 (--auth-key-file, else $LATCHKEY_AUTH_KEY_FILE: a file holding the shared
@@ -88,6 +92,7 @@ Logs go to stderr (text), at --log-level debug, info, warn or error.`,
 	f.StringVar(&o.data, "data", "", "data directory: the log, snapshots and socket (default $XDG_STATE_HOME/latchkey, else ~/.local/state/latchkey)")
 	f.StringVar(&o.sync, "sync", string(server.SyncAlways), "when the log is fsynced: always, interval, never, or none (no log, memory only)")
 	f.DurationVar(&o.syncInterval, "sync-interval", 0, "longest time between fsyncs with --sync interval (default 100ms)")
+	f.BoolVar(&o.repair, "repair", false, "cut a log that is corrupt in the middle at its first bad record, losing what follows, instead of refusing to start")
 	f.StringVar(&o.socket, "socket", "", `Unix socket to listen on ("-": none) (default <data dir>/latchkey.sock)`)
 	f.StringVar(&o.http, "http", "", "address of an HTTP listener for /metrics and /objects (default: none)")
 	f.StringVar(&o.keyFile, "auth-key-file", "", "file holding the authentication key clients must prove they know (default $"+envKeyFile+")")
@@ -124,7 +129,7 @@ func (a *cli) serve(ctx context.Context, o *serveOptions) error {
 		return err
 	}
 	cfg := &server.Config{Addr: o.addr, DataDir: o.data, SocketPath: o.socket, AuthKey: key, TTL: o.ttl, Logger: log,
-		Sync: server.Sync(o.sync), SyncInterval: o.syncInterval}
+		Sync: server.Sync(o.sync), SyncInterval: o.syncInterval, RepairLog: o.repair}
 	if cfg.TTL > 0 && cfg.TTL < server.DefaultConfig().MinTTL {
 		cfg.MinTTL = cfg.TTL
 	}
