@@ -2,7 +2,7 @@
 GO ?= go
 CPU ?= 1,2,4
 
-.PHONY: all fmt lint test race bench bench-peers faults ci
+.PHONY: all fmt lint test race bench bench-peers bench-shm faults ci
 all: lint test
 
 fmt:
@@ -41,7 +41,6 @@ bench-peers:
 
 # Package shm's primitives and proc's Pool side by side with Python's
 # multiprocessing (issue 5), in the peer kit (bench/README.md).
-.PHONY: bench-shm
 PEERS_SHM_OUT ?= results/shm-vs-mp-$(shell date +%Y%m%d-%H%M)
 bench-shm:
 	mkdir -p $(PEERS)/shm && cp bench/peers/shm/run.sh bench/peers/shm/mp_bench.py $(PEERS)/shm/
