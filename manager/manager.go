@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
 
+	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/client"
 	"github.com/latchkey/latchkey/server"
 )
@@ -17,8 +19,9 @@ import (
 // what most programs want.
 type Options struct {
 	// Dir is the private directory the socket is created in; it must not
-	// exist yet, or exist empty. Empty means a new directory under
-	// os.TempDir(). It is removed by Close.
+	// exist yet, or exist empty (Start fails with an error satisfying
+	// errors.Is(err, latchkey.ErrInvalid) otherwise). Empty means a new
+	// directory under os.TempDir(). It is removed by Close.
 	Dir string
 	// Logger receives the embedded server's logs. Nil discards them.
 	Logger *slog.Logger
@@ -44,14 +47,8 @@ func Start(ctx context.Context, opts *Options) (*Manager, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	dir := opts.Dir
-	if dir == "" {
-		d, err := os.MkdirTemp("", "latchkey-manager-")
-		if err != nil {
-			return nil, fmt.Errorf("manager: %w", err)
-		}
-		dir = d
-	} else if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+	dir, err := makeDir(opts.Dir)
+	if err != nil {
 		return nil, fmt.Errorf("manager: %w", err)
 	}
 	if err := os.Chmod(dir, 0o700); err != nil {
@@ -75,6 +72,31 @@ func Start(ctx context.Context, opts *Options) (*Manager, error) {
 	}
 	m.Client = c
 	return m, nil
+}
+
+// makeDir returns the manager's directory: a new one under os.TempDir()
+// if dir is empty, else dir, created if it does not exist. An existing dir
+// must be empty, since Close removes it with everything in it.
+func makeDir(dir string) (string, error) {
+	if dir == "" {
+		return os.MkdirTemp("", "latchkey-manager-")
+	}
+	err := os.Mkdir(dir, 0o700)
+	if !errors.Is(err, os.ErrExist) {
+		return dir, err
+	}
+	f, err := os.Open(dir)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if _, err := f.Readdirnames(1); !errors.Is(err, io.EOF) {
+		if err == nil {
+			err = latchkey.Errorf(latchkey.KindInvalid, "directory %s is not empty", dir)
+		}
+		return "", err
+	}
+	return dir, nil
 }
 
 // Addr returns the server's address, as client.Config.Addr and

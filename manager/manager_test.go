@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -81,7 +82,9 @@ func start(t *testing.T) *manager.Manager {
 	return m
 }
 
-func childCmd(t *testing.T, m *manager.Manager, role string) *exec.Cmd {
+// childCmd returns a command that runs role in a child process of this
+// test binary, connected to m.
+func childCmd(m *manager.Manager, role string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(append(os.Environ(), roleEnv+"="+role), m.Env()...)
 	cmd.Stderr = os.Stderr
@@ -94,7 +97,7 @@ func TestChildrenShareObjects(t *testing.T) {
 	m := start(t)
 	var cmds []*exec.Cmd
 	for range 3 {
-		cmd := childCmd(t, m, "add")
+		cmd := childCmd(m, "add")
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -128,7 +131,7 @@ func TestChildrenShareObjects(t *testing.T) {
 // at once (Python's manager keeps it for ever).
 func TestDeadChildReleases(t *testing.T) {
 	m := start(t)
-	cmd := childCmd(t, m, "hold")
+	cmd := childCmd(m, "hold")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -159,16 +162,55 @@ func TestConnectWithoutEnv(t *testing.T) {
 }
 
 func TestCloseRemovesDir(t *testing.T) {
-	m, err := manager.Start(t.Context(), &manager.Options{Dir: t.TempDir() + "/m"})
+	dir := filepath.Join(t.TempDir(), "m")
+	m, err := manager.Start(t.Context(), &manager.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := strings.TrimSuffix(strings.TrimPrefix(m.Addr(), "unix:"), "/s")
+	if !strings.HasPrefix(m.Addr(), "unix:"+dir+string(filepath.Separator)) {
+		t.Errorf("Addr = %q, want a socket in %s", m.Addr(), dir)
+	}
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("directory after Close: %v", err)
+	}
+}
+
+// TestStartNonEmptyDir: Start refuses an existing directory that is not
+// empty, which Close would remove with everything in it, and leaves it as
+// it was.
+func TestStartNonEmptyDir(t *testing.T) {
+	dir := t.TempDir()
+	keep := filepath.Join(dir, "keep")
+	if err := os.WriteFile(keep, []byte("mine"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, err := manager.Start(t.Context(), &manager.Options{Dir: dir})
+	if err == nil {
+		m.Close()
+	}
+	if !errors.Is(err, latchkey.ErrInvalid) {
+		t.Errorf("Start on a directory that is not empty: %v, want ErrInvalid", err)
+	}
+	if data, err := os.ReadFile(keep); err != nil || string(data) != "mine" {
+		t.Errorf("the directory's file after Start: %q, %v; want it unchanged", data, err)
+	}
+}
+
+// TestStartEmptyDir: Start takes an existing empty directory.
+func TestStartEmptyDir(t *testing.T) {
+	dir := t.TempDir()
+	m, err := manager.Start(t.Context(), &manager.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("directory after Close: %v", err)
