@@ -7,53 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
-	"github.com/latchkey/latchkey/proc"
+	"github.com/latchkey/latchkey/examples/internal/childtest"
 )
 
 // TestMain lets the test binary be the pool's workers (proc.Main runs
 // their tasks and exits), then runs the tests with a goroutine leak check.
-func TestMain(m *testing.M) {
-	proc.Main()
-	// A binary built with -race sleeps a second at exit unless told not
-	// to; workers inherit this.
-	if _, ok := os.LookupEnv("GORACE"); !ok {
-		os.Setenv("GORACE", "atexit_sleep_ms=0")
-	}
-	goleak.VerifyTestMain(m)
-}
-
-// outFile returns a new file for run's output.
-func outFile(t *testing.T) *os.File {
-	t.Helper()
-	f, err := os.Create(filepath.Join(t.TempDir(), "out.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return f
-}
-
-// readLines returns the lines of the file f.
-func readLines(t *testing.T, f *os.File) []string {
-	t.Helper()
-	data, err := os.ReadFile(f.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(data) == 0 {
-		return nil
-	}
-	return strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
-}
+func TestMain(m *testing.M) { childtest.Main(m) }
 
 // checkOutput checks run's output for cfg: every task's lines in order,
 // from a worker process whose parent is this one; each task's callback,
@@ -129,11 +94,11 @@ func TestRun(t *testing.T) {
 		{workers: 3, tasks: 3, delay: time.Millisecond},
 	} {
 		t.Run(fmt.Sprintf("%dx%d,%v", cfg.workers, cfg.tasks, cfg.delay), func(t *testing.T) {
-			out := outFile(t)
+			out := childtest.OutFile(t)
 			if err := run(t.Context(), out, cfg); err != nil {
 				t.Fatalf("run: %v", err)
 			}
-			lines := readLines(t, out)
+			lines := childtest.ReadLines(t, out)
 			t.Logf("output:\n%s", strings.Join(lines, "\n"))
 			checkOutput(t, lines, cfg)
 		})
@@ -143,34 +108,14 @@ func TestRun(t *testing.T) {
 // TestRunCancelWhileRunning cancels the run while every task sleeps: run
 // returns context.Canceled, and the pool's workers are gone.
 func TestRunCancelWhileRunning(t *testing.T) {
-	out := outFile(t)
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
+	out := childtest.OutFile(t)
 	cfg := config{workers: 2, tasks: 2, delay: time.Hour}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, out, cfg) }()
-
-	// Poll the output until both tasks have printed their "0" and sleep.
-	deadline := time.Now().Add(20 * time.Second)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for lines := readLines(t, out); !slices.Contains(lines, "task 0: 0") || !slices.Contains(lines, "task 1: 0"); lines = readLines(t, out) {
-		if time.Now().After(deadline) {
-			cancel()
-			<-done
-			t.Fatalf("the tasks did not start in 20s; output: %q", lines)
-		}
-		select {
-		case <-tick.C:
-		case err := <-done:
-			t.Fatalf("run returned %v before it was cancelled", err)
-		}
-	}
-	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Fatalf("cancelled run = %v, want context.Canceled", err)
-	}
-	lines := readLines(t, out)
+	lines := childtest.CancelWhen(t, out,
+		func(ctx context.Context) error { return run(ctx, out, cfg) },
+		"both tasks print their 0 and sleep",
+		func(lines []string) bool {
+			return slices.Contains(lines, "task 0: 0") && slices.Contains(lines, "task 1: 0")
+		})
 	if len(lines) != 4 {
 		t.Fatalf("output = %q, want the first two lines of each task", lines)
 	}
@@ -187,15 +132,9 @@ func TestRunCancelWhileRunning(t *testing.T) {
 }
 
 func TestRunCancelled(t *testing.T) {
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	out := outFile(t)
-	if err := run(ctx, out, config{workers: 2, tasks: 2}); !errors.Is(err, context.Canceled) {
-		t.Fatalf("run with a cancelled ctx = %v, want context.Canceled", err)
-	}
-	if lines := readLines(t, out); len(lines) != 0 {
-		t.Errorf("run with a cancelled ctx printed %q", lines)
-	}
+	childtest.RunCancelled(t, func(ctx context.Context, out *os.File) error {
+		return run(ctx, out, config{workers: 2, tasks: 2})
+	})
 }
 
 func TestRunInvalid(t *testing.T) {

@@ -2,32 +2,21 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
+	"github.com/latchkey/latchkey/examples/internal/childtest"
 	"github.com/latchkey/latchkey/proc"
 	"github.com/latchkey/latchkey/shm"
 )
 
 // TestMain lets the test binary be the children (proc.Main runs their
 // function and exits), then runs the tests with a goroutine leak check.
-func TestMain(m *testing.M) {
-	proc.Main()
-	// A binary built with -race sleeps a second at exit unless told not
-	// to; children inherit this.
-	if _, ok := os.LookupEnv("GORACE"); !ok {
-		os.Setenv("GORACE", "atexit_sleep_ms=0")
-	}
-	goleak.VerifyTestMain(m)
-}
+func TestMain(m *testing.M) { childtest.Main(m) }
 
 // holdLock runs in a child: it takes the lock called name in dir and exits
 // holding it.
@@ -45,44 +34,17 @@ var holdLock = proc.Register("procprinters.test.holdLock", func(ctx context.Cont
 })
 
 // runToFile runs the program with cfg (on a new shm directory), its
-// output going to a file, and returns the output and run's error. It
-// checks that run removed its shared-memory objects.
-func runToFile(t *testing.T, ctx context.Context, cfg config) (string, error) {
+// output going to a file, and returns the output's lines and run's error.
+// It checks that run removed its shared-memory objects.
+func runToFile(t *testing.T, ctx context.Context, cfg config) ([]string, error) {
 	t.Helper()
 	if cfg.dir == "" {
 		cfg.dir = t.TempDir()
 	}
-	out, err := os.Create(filepath.Join(t.TempDir(), "out.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	runErr := run(ctx, out, cfg)
-	data, err := os.ReadFile(out.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkRemoved(t, cfg.dir)
-	return string(data), runErr
-}
-
-// checkRemoved checks that dir holds no shared-memory object.
-func checkRemoved(t *testing.T, dir string) {
-	t.Helper()
-	left, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range left {
-		t.Errorf("run left %s in the shm directory", e.Name())
-	}
-}
-
-func splitLines(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	out := childtest.OutFile(t)
+	err := run(ctx, out, cfg)
+	childtest.CheckRemoved(t, cfg.dir)
+	return childtest.ReadLines(t, out), err
 }
 
 // script returns the lines worker i, in process pid, prints.
@@ -140,11 +102,11 @@ func TestRunLocked(t *testing.T) {
 		{workers: 3, lines: 2, delay: time.Millisecond},
 	} {
 		t.Run(fmt.Sprintf("%dx%d,%v", cfg.workers, cfg.lines, cfg.delay), func(t *testing.T) {
-			out, err := runToFile(t, t.Context(), cfg)
+			lines, err := runToFile(t, t.Context(), cfg)
 			if err != nil {
-				t.Fatalf("run: %v\n%s", err, out)
+				t.Fatalf("run: %v\n%s", err, strings.Join(lines, "\n"))
 			}
-			checkBlocks(t, splitLines(out), cfg)
+			checkBlocks(t, lines, cfg)
 		})
 	}
 }
@@ -153,13 +115,12 @@ func TestRunLocked(t *testing.T) {
 // its lines, in order. Whether they interleave is up to the OS.
 func TestRunNoLock(t *testing.T) {
 	cfg := config{workers: 3, lines: 20, noLock: true}
-	out, err := runToFile(t, t.Context(), cfg)
+	lines, err := runToFile(t, t.Context(), cfg)
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	lines := splitLines(out)
 	if len(lines) != cfg.workers*(cfg.lines+2) {
-		t.Fatalf("got %d lines, want %d:\n%s", len(lines), cfg.workers*(cfg.lines+2), out)
+		t.Fatalf("got %d lines, want %d:\n%s", len(lines), cfg.workers*(cfg.lines+2), strings.Join(lines, "\n"))
 	}
 	interleaved := false
 	for i := range cfg.workers {
@@ -204,12 +165,12 @@ func TestRunOwnerDied(t *testing.T) {
 	}
 
 	cfg := config{workers: 2, lines: 2, dir: dir}
-	out, err := runToFile(t, t.Context(), cfg)
+	lines, err := runToFile(t, t.Context(), cfg)
+	output := strings.Join(lines, "\n")
 	if err != nil {
-		t.Fatalf("run: %v\n%s", err, out)
+		t.Fatalf("run: %v\n%s", err, output)
 	}
-	t.Logf("output:\n%s", out)
-	lines := splitLines(out)
+	t.Logf("output:\n%s", output)
 	if len(lines) == 0 {
 		t.Fatal("no output")
 	}
@@ -224,51 +185,14 @@ func TestRunOwnerDied(t *testing.T) {
 // the lock in a long pause and the others wait for it: run returns
 // context.Canceled after terminating every child, and removes the lock.
 func TestRunCancelWhileRunning(t *testing.T) {
-	dir := t.TempDir()
-	out, err := os.Create(filepath.Join(t.TempDir(), "out.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	cfg := config{workers: 3, lines: 3, delay: time.Hour, dir: dir}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, out, cfg) }()
-
-	// Poll the output until the first worker has printed its first
-	// numbered line: it then pauses for an hour, holding the lock.
-	deadline := time.Now().Add(20 * time.Second)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		data, err := os.ReadFile(out.Name())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if lines := splitLines(string(data)); len(lines) >= 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			<-done
-			t.Fatalf("no worker printed two lines in 20s; output: %q", data)
-		}
-		select {
-		case <-tick.C:
-		case err := <-done:
-			t.Fatalf("run returned %v before it was cancelled", err)
-		}
-	}
-	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Fatalf("cancelled run = %v, want context.Canceled", err)
-	}
-	data, err := os.ReadFile(out.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := splitLines(string(data))
+	cfg := config{workers: 3, lines: 3, delay: time.Hour, dir: t.TempDir()}
+	out := childtest.OutFile(t)
+	// The first worker has printed its first numbered line: it then
+	// pauses for an hour, holding the lock.
+	lines := childtest.CancelWhen(t, out,
+		func(ctx context.Context) error { return run(ctx, out, cfg) },
+		"a worker prints two lines",
+		func(lines []string) bool { return len(lines) >= 2 })
 	if len(lines) != 2 {
 		t.Fatalf("output = %q, want the first two lines of one worker", lines)
 	}
@@ -276,19 +200,15 @@ func TestRunCancelWhileRunning(t *testing.T) {
 	if want := script(i, pid, cfg.lines)[:2]; !slices.Equal(lines, want) {
 		t.Errorf("output = %q, want %q", lines, want)
 	}
-	checkRemoved(t, dir)
+	childtest.CheckRemoved(t, cfg.dir)
 }
 
 func TestRunCancelled(t *testing.T) {
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	out, err := runToFile(t, ctx, config{workers: 3, lines: 3})
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("run with a cancelled ctx = %v, want context.Canceled", err)
-	}
-	if out != "" {
-		t.Errorf("run with a cancelled ctx printed %q", out)
-	}
+	dir := t.TempDir()
+	childtest.RunCancelled(t, func(ctx context.Context, out *os.File) error {
+		return run(ctx, out, config{workers: 3, lines: 3, dir: dir})
+	})
+	childtest.CheckRemoved(t, dir)
 }
 
 func TestRunInvalid(t *testing.T) {

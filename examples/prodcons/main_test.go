@@ -5,67 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/examples/internal/children"
+	"github.com/latchkey/latchkey/examples/internal/childtest"
 	"github.com/latchkey/latchkey/proc"
 	"github.com/latchkey/latchkey/shm"
 )
 
 // TestMain lets the test binary be the children (proc.Main runs their
 // function and exits), then runs the tests with a goroutine leak check.
-func TestMain(m *testing.M) {
-	proc.Main()
-	// A binary built with -race sleeps a second at exit unless told not
-	// to; children inherit this.
-	if _, ok := os.LookupEnv("GORACE"); !ok {
-		os.Setenv("GORACE", "atexit_sleep_ms=0")
-	}
-	goleak.VerifyTestMain(m)
-}
-
-// outFile returns a new file for run's output.
-func outFile(t *testing.T) *os.File {
-	t.Helper()
-	f, err := os.Create(filepath.Join(t.TempDir(), "out.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return f
-}
-
-// readLines returns the lines of the file f.
-func readLines(t *testing.T, f *os.File) []string {
-	t.Helper()
-	data, err := os.ReadFile(f.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(data) == 0 {
-		return nil
-	}
-	return strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
-}
-
-// checkRemoved checks that dir holds no shared-memory object.
-func checkRemoved(t *testing.T, dir string) {
-	t.Helper()
-	left, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range left {
-		t.Errorf("run left %s in the shm directory", e.Name())
-	}
-}
+func TestMain(m *testing.M) { childtest.Main(m) }
 
 // checkOutput checks run's output for cfg: the producer made every item
 // in order; each item was eaten by exactly one consumer, after it was
@@ -166,16 +120,16 @@ func TestRun(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("%dx%d,sentinel=%v,%v", cfg.items, cfg.consumers, cfg.sentinel, cfg.delay), func(t *testing.T) {
 			cfg.dir = t.TempDir()
-			out := outFile(t)
+			out := childtest.OutFile(t)
 			if err := run(t.Context(), out, cfg); err != nil {
 				t.Fatalf("run: %v", err)
 			}
-			lines := readLines(t, out)
+			lines := childtest.ReadLines(t, out)
 			if cfg.items <= 10 {
 				t.Logf("output:\n%s", strings.Join(lines, "\n"))
 			}
 			checkOutput(t, lines, cfg)
-			checkRemoved(t, cfg.dir)
+			childtest.CheckRemoved(t, cfg.dir)
 		})
 	}
 }
@@ -221,8 +175,8 @@ func TestJoinAllStopsTheOthers(t *testing.T) {
 	bad := r
 	bad.Queue = "" // an invalid name
 	ps := []*proc.Process[role, []int]{
-		proc.NewProcess(producer, r, &proc.ProcessConfig{Name: "producer", Daemon: true, Stdout: outFile(t)}),
-		proc.NewProcess(consumer, bad, &proc.ProcessConfig{Name: "consumer", Daemon: true, Stdout: outFile(t)}),
+		proc.NewProcess(producer, r, &proc.ProcessConfig{Name: "producer", Daemon: true, Stdout: childtest.OutFile(t)}),
+		proc.NewProcess(consumer, bad, &proc.ProcessConfig{Name: "consumer", Daemon: true, Stdout: childtest.OutFile(t)}),
 	}
 	if err := children.StartAll(t.Context(), ps...); err != nil {
 		t.Fatal(err)
@@ -241,50 +195,23 @@ func TestJoinAllStopsTheOthers(t *testing.T) {
 // terminating both, and removes the queue.
 func TestRunCancelWhileRunning(t *testing.T) {
 	cfg := config{items: 3, consumers: 1, delay: time.Hour, dir: t.TempDir()}
-	out := outFile(t)
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, out, cfg) }()
-
-	// Poll the output until item 0 was eaten.
-	deadline := time.Now().Add(20 * time.Second)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for lines := readLines(t, out); !slices.Contains(lines, "consumer 0: ate item 0"); lines = readLines(t, out) {
-		if time.Now().After(deadline) {
-			cancel()
-			<-done
-			t.Fatalf("item 0 was not eaten in 20s; output: %q", lines)
-		}
-		select {
-		case <-tick.C:
-		case err := <-done:
-			t.Fatalf("run returned %v before it was cancelled", err)
-		}
-	}
-	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Fatalf("cancelled run = %v, want context.Canceled", err)
-	}
-	if lines, want := readLines(t, out), []string{"producer: made item 0", "consumer 0: ate item 0"}; !slices.Equal(lines, want) {
+	out := childtest.OutFile(t)
+	lines := childtest.CancelWhen(t, out,
+		func(ctx context.Context) error { return run(ctx, out, cfg) },
+		"item 0 eaten",
+		func(lines []string) bool { return slices.Contains(lines, "consumer 0: ate item 0") })
+	if want := []string{"producer: made item 0", "consumer 0: ate item 0"}; !slices.Equal(lines, want) {
 		t.Errorf("output = %q, want %q", lines, want)
 	}
-	checkRemoved(t, cfg.dir)
+	childtest.CheckRemoved(t, cfg.dir)
 }
 
 func TestRunCancelled(t *testing.T) {
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	out := outFile(t)
 	dir := t.TempDir()
-	if err := run(ctx, out, config{items: 3, consumers: 1, dir: dir}); !errors.Is(err, context.Canceled) {
-		t.Fatalf("run with a cancelled ctx = %v, want context.Canceled", err)
-	}
-	if lines := readLines(t, out); len(lines) != 0 {
-		t.Errorf("run with a cancelled ctx printed %q", lines)
-	}
-	checkRemoved(t, dir)
+	childtest.RunCancelled(t, func(ctx context.Context, out *os.File) error {
+		return run(ctx, out, config{items: 3, consumers: 1, dir: dir})
+	})
+	childtest.CheckRemoved(t, dir)
 }
 
 func TestRunInvalid(t *testing.T) {

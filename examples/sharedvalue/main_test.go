@@ -9,36 +9,31 @@ import (
 	"strings"
 	"testing"
 
-	"go.uber.org/goleak"
-
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/examples/internal/children"
+	"github.com/latchkey/latchkey/examples/internal/childtest"
 	"github.com/latchkey/latchkey/proc"
 	"github.com/latchkey/latchkey/shm"
 )
 
 // TestMain lets the test binary be the children (proc.Main runs their
 // function and exits), then runs the tests with a goroutine leak check.
-func TestMain(m *testing.M) {
-	proc.Main()
-	// A binary built with -race sleeps a second at exit unless told not
-	// to; children inherit this.
-	if _, ok := os.LookupEnv("GORACE"); !ok {
-		os.Setenv("GORACE", "atexit_sleep_ms=0")
-	}
-	goleak.VerifyTestMain(m)
-}
+func TestMain(m *testing.M) { childtest.Main(m) }
 
-// checkRemoved checks that dir holds no shared-memory object.
-func checkRemoved(t *testing.T, dir string) {
+// newManager returns a manager on a new shm directory, and the directory,
+// with the counting processes' barrier, "start", created.
+func newManager(t *testing.T) (*shm.Manager, string) {
 	t.Helper()
-	left, err := os.ReadDir(dir)
+	dir := t.TempDir()
+	m, err := shm.NewManager(&shm.Config{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range left {
-		t.Errorf("run left %s in the shm directory", e.Name())
+	t.Cleanup(func() { m.Close() })
+	if _, err := m.OpenBarrier(t.Context(), "start", workers, nil); err != nil {
+		t.Fatal(err)
 	}
+	return m, dir
 }
 
 func TestRun(t *testing.T) {
@@ -49,7 +44,7 @@ func TestRun(t *testing.T) {
 		t.Fatalf("run: %v", err)
 	}
 	t.Logf("output:\n%s", &out)
-	checkRemoved(t, dir)
+	childtest.CheckRemoved(t, dir)
 
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 	if len(lines) != 8 {
@@ -100,15 +95,7 @@ func TestLostUpdates(t *testing.T) {
 	const n = 20_000
 	for _, mode := range []string{rawLoadStore, lockedLoadStore} {
 		t.Run(mode, func(t *testing.T) {
-			dir := t.TempDir()
-			m, err := shm.NewManager(&shm.Config{Dir: dir})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.Close()
-			if _, err := m.OpenBarrier(t.Context(), "start", workers, nil); err != nil {
-				t.Fatal(err)
-			}
+			m, dir := newManager(t)
 			for try := range 5 {
 				args := countArgs{Dir: dir, Value: fmt.Sprint("counter", try), Barrier: "start", Mode: mode, N: n}
 				got, err := countWith(t.Context(), m, args)
@@ -129,15 +116,7 @@ func TestLostUpdates(t *testing.T) {
 // fail with its error, and that its partner, left waiting at the barrier,
 // is terminated rather than waited for.
 func TestChildFails(t *testing.T) {
-	dir := t.TempDir()
-	m, err := shm.NewManager(&shm.Config{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	if _, err := m.OpenBarrier(t.Context(), "start", workers, nil); err != nil {
-		t.Fatal(err)
-	}
+	m, dir := newManager(t)
 	good := countArgs{Dir: dir, Value: "counter", Barrier: "start", Mode: rawAdd, N: 1}
 	// The bad process opens the raw counter as a Value with a lock, which
 	// fails with ErrMismatch before the barrier: the good process waits
@@ -154,7 +133,7 @@ func TestChildFails(t *testing.T) {
 	if err := children.StartAll(t.Context(), ps...); err != nil {
 		t.Fatal(err)
 	}
-	err = children.JoinAll(t.Context(), ps...)
+	err := children.JoinAll(t.Context(), ps...)
 	if !errors.Is(err, latchkey.ErrMismatch) || !strings.HasPrefix(err.Error(), "bad: ") || strings.Contains(err.Error(), "good:") {
 		t.Fatalf("JoinAll = %v, want the bad process's ErrMismatch only", err)
 	}
@@ -169,18 +148,11 @@ func TestChildFails(t *testing.T) {
 }
 
 func TestRunCancelled(t *testing.T) {
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
 	dir := t.TempDir()
-	var out bytes.Buffer
-	err := run(ctx, &out, dir, 10)
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("run with a cancelled ctx = %v, want context.Canceled", err)
-	}
-	if out.Len() != 0 {
-		t.Errorf("run with a cancelled ctx printed %q", &out)
-	}
-	checkRemoved(t, dir)
+	childtest.RunCancelled(t, func(ctx context.Context, out *os.File) error {
+		return run(ctx, out, dir, 10)
+	})
+	childtest.CheckRemoved(t, dir)
 }
 
 func TestCountUnknownMode(t *testing.T) {
