@@ -36,16 +36,13 @@ does every later wait (exit 1, "broken") until it is reset
 			if err := checkDuration("--timeout", timeout); err != nil {
 				return err
 			}
-			return a.withClient(cmd, func(ctx context.Context, c *client.Client) error {
-				b, err := c.Barrier(ctx, name, parties, nil)
+			return a.withBarrier(cmd, name, parties, func(ctx context.Context, b latchkey.Barrier) error {
+				var i int
+				err := waitBounded(ctx, timeout, fmt.Sprintf("%d parties (the barrier is now broken)", parties), func(ctx context.Context) (err error) {
+					i, err = b.Wait(ctx)
+					return err
+				})
 				if err != nil {
-					return describe(err, "barrier %s of %d parties", name, parties)
-				}
-				tctx, cancel := withTimeout(ctx, timeout)
-				defer cancel()
-				i, err := b.Wait(tctx)
-				if err != nil {
-					err = waitResult(tctx, err, timeout, fmt.Sprintf("%d parties (the barrier is now broken)", parties))
 					if errors.Is(err, latchkey.ErrBrokenBarrier) {
 						return fmt.Errorf("barrier wait %s: the barrier is broken (a party gave up or it was aborted)", name)
 					}
@@ -86,11 +83,7 @@ func (a *cli) barrierOp(verb, short, long string, op func(latchkey.Barrier, cont
 			if err := checkBarrier(name, parties); err != nil {
 				return err
 			}
-			return a.withClient(cmd, func(ctx context.Context, c *client.Client) error {
-				b, err := c.Barrier(ctx, name, parties, nil)
-				if err != nil {
-					return describe(err, "barrier %s of %d parties", name, parties)
-				}
+			return a.withBarrier(cmd, name, parties, func(ctx context.Context, b latchkey.Barrier) error {
 				return describe(op(b, ctx), "barrier %s %s", verb, name)
 			})
 		},
@@ -98,6 +91,18 @@ func (a *cli) barrierOp(verb, short, long string, op func(latchkey.Barrier, cont
 	cmd.Flags().IntVar(&parties, "parties", 0, "the number of parties the barrier waits for (required)")
 	cmd.MarkFlagRequired("parties")
 	return cmd
+}
+
+// withBarrier opens barrier name of parties, which checkBarrier
+// accepted, and runs f on it, as withClient does.
+func (a *cli) withBarrier(cmd *cobra.Command, name string, parties int, f func(ctx context.Context, b latchkey.Barrier) error) error {
+	return a.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+		b, err := c.Barrier(ctx, name, parties, nil)
+		if err != nil {
+			return describe(err, "barrier %s of %d parties", name, parties)
+		}
+		return f(ctx, b)
+	})
 }
 
 // checkBarrier checks a barrier command's NAME and --parties.

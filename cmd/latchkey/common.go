@@ -252,26 +252,53 @@ func (a *cli) withClient(cmd *cobra.Command, f func(ctx context.Context, c *clie
 	return err
 }
 
+// useObject checks name, connects to the server, opens the object name
+// with open and runs f on it, as withClient does; an error of open is
+// described as "KIND NAME: ...".
+func useObject[T any](a *cli, cmd *cobra.Command, kind, name string, open func(*client.Client, context.Context, string) (T, error), f func(ctx context.Context, obj T) error) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
+	return a.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+		obj, err := open(c, ctx, name)
+		if err != nil {
+			return describe(err, "%s %s", kind, name)
+		}
+		return f(ctx, obj)
+	})
+}
+
 // interruptible returns a ctx that is cancelled when latchkey receives
 // SIGINT, SIGTERM or SIGHUP, and stop, which stops watching and returns
 // the silent exit error of the signal that came, or nil.
 func interruptible(parent context.Context) (ctx context.Context, stop func() error) {
 	ch := make(chan os.Signal, 1)
 	notifyInterrupts(ch)
+	ctx, stopWatch := cancelOnSignal(parent, ch)
+	return ctx, func() error {
+		signal.Stop(ch)
+		return stopWatch()
+	}
+}
+
+// cancelOnSignal returns a ctx that is cancelled when a signal arrives on
+// sigs, and stop, which stops watching sigs (it leaves the signals that
+// come later on sigs) and returns the silent exit error of the signal
+// that came, or nil.
+func cancelOnSignal(parent context.Context, sigs <-chan os.Signal) (ctx context.Context, stop func() error) {
 	ctx, cancel := context.WithCancel(parent)
 	quit := make(chan struct{})
 	var got os.Signal
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		select {
-		case s := <-ch:
+		case s := <-sigs:
 			got = s
 			cancel()
 		case <-quit:
 		}
 	})
 	return ctx, func() error {
-		signal.Stop(ch)
 		close(quit)
 		wg.Wait()
 		cancel()
@@ -311,18 +338,17 @@ func timeoutFlag(cmd *cobra.Command, d *time.Duration, what string) {
 	cmd.Flags().DurationVar(d, "timeout", 0, "give up (exit 75) if "+what+" has not come after this long, e.g. 500ms or 2m (0: wait forever)")
 }
 
-// withTimeout returns ctx bounded by d, or not bounded if d is 0.
-func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	if d > 0 {
-		return context.WithTimeout(ctx, d)
+// waitBounded runs wait with ctx bounded by d (not bounded if d is 0)
+// and returns its error, or the timeout error (exit 75) naming what the
+// wait was for if d expired.
+func waitBounded(ctx context.Context, d time.Duration, what string, wait func(ctx context.Context) error) error {
+	if d <= 0 {
+		return wait(ctx)
 	}
-	return context.WithCancel(ctx)
-}
-
-// waitResult turns the error of a wait bounded by d into the timeout
-// error (exit 75) when d expired, naming what the wait was for.
-func waitResult(ctx context.Context, err error, d time.Duration, what string) error {
-	if err != nil && d > 0 && errors.Is(err, context.DeadlineExceeded) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	tctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	err := wait(tctx)
+	if err != nil && errors.Is(err, context.DeadlineExceeded) && errors.Is(tctx.Err(), context.DeadlineExceeded) {
 		return timedOut(d, what)
 	}
 	return err

@@ -160,3 +160,33 @@ func TestAuthKey(t *testing.T) {
 	expect(t, exitFailure, "authentication failed", addr, "value", "get", "v")
 	expect(t, exitFailure, "reading the auth key", addr, "value", "get", "v", "--auth-key-file", filepath.Join(dir, "missing"))
 }
+
+// TestCancelOnSignal: a signal on the channel cancels the ctx, and stop
+// returns the signal's silent exit; once stopped, the watch leaves the
+// signals that come on the channel (run forwards them to its command).
+func TestCancelOnSignal(t *testing.T) {
+	sigs := make(chan os.Signal, 1)
+	ctx, stop := cancelOnSignal(t.Context(), sigs)
+	sigs <- os.Interrupt
+	<-ctx.Done()
+	err := stop()
+	var msg bytes.Buffer
+	report(&msg, err, "latchkey")
+	if exitCode(err) != signalExitCode(os.Interrupt) || msg.Len() != 0 {
+		t.Fatalf("stop after a signal: exit %d, report %q; want a silent exit %d", exitCode(err), msg.String(), signalExitCode(os.Interrupt))
+	}
+
+	ctx, stop = cancelOnSignal(t.Context(), sigs)
+	if err := ctx.Err(); err != nil {
+		t.Fatalf("ctx done before any signal: %v", err)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("stop without a signal: %v", err)
+	}
+	sigs <- os.Interrupt
+	select {
+	case <-sigs:
+	default:
+		t.Fatal("a signal sent after stop did not stay on the channel")
+	}
+}

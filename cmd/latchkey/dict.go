@@ -15,17 +15,7 @@ import (
 func (a *cli) dictCmd() *cobra.Command {
 	// dictDo opens dict args[0] and runs f on it.
 	dictDo := func(cmd *cobra.Command, args []string, f func(ctx context.Context, d latchkey.Dict) error) error {
-		name := args[0]
-		if err := checkName(name); err != nil {
-			return err
-		}
-		return a.withClient(cmd, func(ctx context.Context, c *client.Client) error {
-			d, err := c.Dict(ctx, name)
-			if err != nil {
-				return describe(err, "dict %s", name)
-			}
-			return f(ctx, d)
-		})
+		return useObject(a, cmd, "dict", args[0], (*client.Client).Dict, f)
 	}
 
 	set := &cobra.Command{

@@ -15,17 +15,7 @@ import (
 func (a *cli) eventCmd() *cobra.Command {
 	// eventDo opens event args[0] and runs f on it.
 	eventDo := func(cmd *cobra.Command, args []string, f func(ctx context.Context, e latchkey.Event) error) error {
-		name := args[0]
-		if err := checkName(name); err != nil {
-			return err
-		}
-		return a.withClient(cmd, func(ctx context.Context, c *client.Client) error {
-			e, err := c.Event(ctx, name)
-			if err != nil {
-				return describe(err, "event %s", name)
-			}
-			return f(ctx, e)
-		})
+		return useObject(a, cmd, "event", args[0], (*client.Client).Event, f)
 	}
 
 	set := &cobra.Command{
@@ -60,10 +50,7 @@ func (a *cli) eventCmd() *cobra.Command {
 				return err
 			}
 			return eventDo(cmd, args, func(ctx context.Context, e latchkey.Event) error {
-				tctx, cancel := withTimeout(ctx, timeout)
-				defer cancel()
-				err := e.Wait(tctx)
-				return describe(waitResult(tctx, err, timeout, "the event to be set"), "event wait %s", args[0])
+				return describe(waitBounded(ctx, timeout, "the event to be set", e.Wait), "event wait %s", args[0])
 			})
 		},
 	}

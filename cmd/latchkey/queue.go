@@ -13,6 +13,11 @@ import (
 
 // queueCmd returns `latchkey queue`: put, get, len, join.
 func (a *cli) queueCmd() *cobra.Command {
+	// queueDo opens queue args[0] and runs f on it.
+	queueDo := func(cmd *cobra.Command, args []string, f func(ctx context.Context, q latchkey.Queue) error) error {
+		return useObject(a, cmd, "queue", args[0], openQueue, f)
+	}
+
 	put := &cobra.Command{
 		Use:   "put NAME VALUE...",
 		Short: "Put each VALUE on the queue, in order",
@@ -21,18 +26,10 @@ put (it is unbounded). A VALUE that starts with "-" goes after "--":
 latchkey queue put jobs -- -x.`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name := args[0]
-			if err := checkName(name); err != nil {
-				return err
-			}
-			return a.withClient(cmd, func(ctx context.Context, c *client.Client) error {
-				q, err := openQueue(ctx, c, name)
-				if err != nil {
-					return err
-				}
+			return queueDo(cmd, args, func(ctx context.Context, q latchkey.Queue) error {
 				for _, v := range args[1:] {
 					if err := q.Put(ctx, []byte(v)); err != nil {
-						return describe(err, "queue put %s", name)
+						return describe(err, "queue put %s", args[0])
 					}
 				}
 				return nil
@@ -53,21 +50,18 @@ exits with 75 if no item came in time, taking none.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if err := checkName(name); err != nil {
+			if err := checkName(name); err != nil { // before --timeout; queueDo's check then passes
 				return err
 			}
 			if err := checkDuration("--timeout", getTimeout); err != nil {
 				return err
 			}
-			return a.withClient(cmd, func(ctx context.Context, c *client.Client) error {
-				q, err := openQueue(ctx, c, name)
-				if err != nil {
+			return queueDo(cmd, args, func(ctx context.Context, q latchkey.Queue) error {
+				var v []byte
+				err := waitBounded(ctx, getTimeout, "an item", func(ctx context.Context) (err error) {
+					v, err = q.Get(ctx)
 					return err
-				}
-				tctx, cancel := withTimeout(ctx, getTimeout)
-				v, err := q.Get(tctx)
-				err = waitResult(tctx, err, getTimeout, "an item")
-				cancel()
+				})
 				if err != nil {
 					return describe(err, "queue get %s", name)
 				}
@@ -85,18 +79,10 @@ exits with 75 if no item came in time, taking none.`,
 		Short: "Print the number of items in the queue",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name := args[0]
-			if err := checkName(name); err != nil {
-				return err
-			}
-			return a.withClient(cmd, func(ctx context.Context, c *client.Client) error {
-				q, err := openQueue(ctx, c, name)
-				if err != nil {
-					return err
-				}
+			return queueDo(cmd, args, func(ctx context.Context, q latchkey.Queue) error {
 				n, err := q.Len(ctx)
 				if err != nil {
-					return describe(err, "queue len %s", name)
+					return describe(err, "queue len %s", args[0])
 				}
 				_, err = fmt.Fprintln(a.stdout, n)
 				return err
@@ -115,21 +101,14 @@ time.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if err := checkName(name); err != nil {
+			if err := checkName(name); err != nil { // before --timeout; queueDo's check then passes
 				return err
 			}
 			if err := checkDuration("--timeout", joinTimeout); err != nil {
 				return err
 			}
-			return a.withClient(cmd, func(ctx context.Context, c *client.Client) error {
-				q, err := openQueue(ctx, c, name)
-				if err != nil {
-					return err
-				}
-				tctx, cancel := withTimeout(ctx, joinTimeout)
-				defer cancel()
-				err = q.Join(tctx)
-				return describe(waitResult(tctx, err, joinTimeout, "every item to be done"), "queue join %s", name)
+			return queueDo(cmd, args, func(ctx context.Context, q latchkey.Queue) error {
+				return describe(waitBounded(ctx, joinTimeout, "every item to be done", q.Join), "queue join %s", name)
 			})
 		},
 	}
@@ -144,8 +123,8 @@ byte strings; the command line puts and prints them as given.`,
 		put, get, length, join)
 }
 
-// openQueue opens the CLI's kind of queue: unbounded, FIFO, joinable.
-func openQueue(ctx context.Context, c *client.Client, name string) (latchkey.Queue, error) {
-	q, err := c.Queue(ctx, name, latchkey.QueueOptions{})
-	return q, describe(err, "queue %s", name)
+// openQueue opens the CLI's kind of queue: unbounded, FIFO, joinable. It
+// has the shape of the methods of client.Client that useObject takes.
+func openQueue(c *client.Client, ctx context.Context, name string) (latchkey.Queue, error) {
+	return c.Queue(ctx, name, latchkey.QueueOptions{})
 }

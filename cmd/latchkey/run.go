@@ -121,7 +121,6 @@ func (o *runOptions) check(dash int, args []string, limitSet bool) error {
 // grant is a held lock or permit and the client that holds it.
 type grant struct {
 	c       *client.Client
-	addr    string
 	kind    string // "lock" or "semaphore"
 	name    string
 	fence   latchkey.Fence
@@ -159,7 +158,17 @@ func (a *cli) run(ctx context.Context, o *runOptions, argv []string) error {
 	notifyInterrupts(sigs)
 	defer signal.Stop(sigs)
 
-	g, err := a.acquireInterruptible(ctx, o, argv[0], sigs)
+	// A signal while run waits for the grant ends the wait (exit 128+N);
+	// once the grant came, the signals on sigs are for the command.
+	actx, stopWatch := cancelOnSignal(ctx, sigs)
+	g, err := a.acquire(actx, o, "latchkey run "+argv[0])
+	if serr := stopWatch(); serr != nil {
+		if err == nil { // the grant came first
+			a.release(ctx, g)
+			g.c.Close()
+		}
+		return serr
+	}
 	if err != nil {
 		return err
 	}
@@ -168,7 +177,7 @@ func (a *cli) run(ctx context.Context, o *runOptions, argv []string) error {
 	cmd := exec.Command(path, argv[1:]...)
 	cmd.Args[0] = argv[0]
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = a.stdin, a.stdout, a.stderr
-	cmd.Env = append(os.Environ(), envFence+"="+strconv.FormatUint(uint64(g.fence), 10), envAddr+"="+g.addr)
+	cmd.Env = append(os.Environ(), envFence+"="+strconv.FormatUint(uint64(g.fence), 10), envAddr+"="+a.address())
 	setProcessGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		a.release(ctx, g)
@@ -178,19 +187,15 @@ func (a *cli) run(ctx context.Context, o *runOptions, argv []string) error {
 	go func() { waitc <- cmd.Wait() }()
 
 	var (
-		werr       error // the command's Wait
-		lostWhy    string
-		terminated bool
-		kill       *time.Timer
+		werr       error       // the command's Wait
+		lostWhy    string      // why the grant was lost, if it was
+		kill       *time.Timer // started when the grant was lost while the command ran
 		killc      <-chan time.Time
 		lost, done = g.lost, g.c.Done()
 	)
 	onLost := func() {
-		lost, done = nil, nil
-		if lostWhy != "" {
-			return
-		}
-		lostWhy, terminated = g.lostReason(), true
+		lost, done = nil, nil // the first of the two to fire is enough
+		lostWhy = g.lostReason()
 		signalGroup(cmd.Process, terminateSignal)
 		kill = time.NewTimer(o.killAfter)
 		killc = kill.C
@@ -214,10 +219,10 @@ func (a *cli) run(ctx context.Context, o *runOptions, argv []string) error {
 		}
 		break
 	}
-	if kill != nil {
+	terminated := kill != nil
+	if terminated {
 		kill.Stop()
-	}
-	if lostWhy == "" && g.isLost() {
+	} else if g.isLost() {
 		lostWhy = g.lostReason()
 	}
 	if lostWhy != "" {
@@ -250,35 +255,6 @@ func (a *cli) release(ctx context.Context, g *grant) {
 	}
 }
 
-// acquireInterruptible acquires the lock or permit of o, giving up with
-// exit code 128+N when signal N arrives on sigs first.
-func (a *cli) acquireInterruptible(ctx context.Context, o *runOptions, cmdName string, sigs <-chan os.Signal) (*grant, error) {
-	actx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	type result struct {
-		g   *grant
-		err error
-	}
-	res := make(chan result, 1)
-	go func() {
-		g, err := a.acquire(actx, o, "latchkey run "+cmdName)
-		res <- result{g, err}
-	}()
-	var r result
-	select {
-	case r = <-res:
-		return r.g, r.err
-	case s := <-sigs:
-		cancel()
-		r = <-res
-		if r.err == nil { // the grant came first
-			a.release(ctx, r.g)
-			r.g.c.Close()
-		}
-		return nil, silentExit(signalExitCode(s))
-	}
-}
-
 // acquire dials the server and takes the lock or permit of o.
 func (a *cli) acquire(ctx context.Context, o *runOptions, label string) (_ *grant, err error) {
 	c, err := a.dial(ctx, label)
@@ -290,11 +266,9 @@ func (a *cli) acquire(ctx context.Context, o *runOptions, label string) (_ *gran
 			c.Close()
 		}
 	}()
-	g := &grant{c: c, addr: a.address()}
+	g := &grant{c: c}
 	type loser interface{ Lost() <-chan struct{} }
-	tctx, cancel := withTimeout(ctx, o.timeout)
-	defer cancel()
-	var werr error // the wait's error
+	var wait func(ctx context.Context) error // takes the lock or permit
 	if o.lock != "" {
 		g.kind, g.name = "lock", o.lock
 		l, err := c.Lock(ctx, o.lock)
@@ -305,7 +279,10 @@ func (a *cli) acquire(ctx context.Context, o *runOptions, label string) (_ *gran
 			g.lost = lo.Lost()
 		}
 		g.release = l.Unlock
-		g.fence, werr = l.Lock(tctx)
+		wait = func(ctx context.Context) (err error) {
+			g.fence, err = l.Lock(ctx)
+			return err
+		}
 	} else {
 		g.kind, g.name = "semaphore", o.sem
 		s, err := c.BoundedSemaphore(ctx, o.sem, o.limit)
@@ -319,14 +296,18 @@ func (a *cli) acquire(ctx context.Context, o *runOptions, label string) (_ *gran
 			g.lost = lo.Lost()
 		}
 		g.release = func(ctx context.Context) error { return s.Release(ctx, 1) }
-		g.fence, werr = s.Acquire(tctx)
+		wait = func(ctx context.Context) (err error) {
+			g.fence, err = s.Acquire(ctx)
+			return err
+		}
 	}
+	werr := waitBounded(ctx, o.timeout, "the "+g.kind+" "+g.name, wait)
 	if errors.Is(werr, latchkey.ErrOwnerDied) {
 		fmt.Fprintf(a.stderr, "latchkey: note: the previous holder of the %s %s died holding it\n", g.kind, g.name)
 		werr = nil
 	}
 	if werr != nil {
-		return nil, describe(waitResult(tctx, werr, o.timeout, "the "+g.kind+" "+g.name), "run")
+		return nil, describe(werr, "run")
 	}
 	return g, nil
 }

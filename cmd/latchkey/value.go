@@ -14,17 +14,7 @@ import (
 func (a *cli) valueCmd() *cobra.Command {
 	// valueDo opens value args[0] and runs f on it.
 	valueDo := func(cmd *cobra.Command, args []string, f func(ctx context.Context, v latchkey.Value[int64]) error) error {
-		name := args[0]
-		if err := checkName(name); err != nil {
-			return err
-		}
-		return a.withClient(cmd, func(ctx context.Context, c *client.Client) error {
-			v, err := c.Value(ctx, name)
-			if err != nil {
-				return describe(err, "value %s", name)
-			}
-			return f(ctx, v)
-		})
+		return useObject(a, cmd, "value", args[0], (*client.Client).Value, f)
 	}
 
 	get := &cobra.Command{
