@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/latchkey/latchkey/client"
+	"github.com/latchkey/latchkey/server"
 )
 
 // objectRecord is one object as `ls --json` and the HTTP /objects
@@ -18,6 +19,16 @@ type objectRecord struct {
 	Name    string `json:"name"`
 	Type    string `json:"type"`
 	Waiters int    `json:"waiters"`
+}
+
+// objectRecords returns the records of objs, as the client or the server
+// lists them.
+func objectRecords[O client.ObjectInfo | server.ObjectInfo](objs []O) []objectRecord {
+	recs := make([]objectRecord, len(objs))
+	for i, o := range objs {
+		recs[i] = objectRecord(o)
+	}
+	return recs
 }
 
 // lsCmd returns `latchkey ls`.
@@ -41,10 +52,7 @@ objects, the same records as the server's HTTP /objects endpoint.`,
 				if err != nil {
 					return describe(err, "ls")
 				}
-				recs := make([]objectRecord, len(objs))
-				for i, o := range objs {
-					recs[i] = objectRecord{Name: o.Name, Type: o.Type, Waiters: o.Waiters}
-				}
+				recs := objectRecords(objs)
 				if asJSON {
 					return writeJSON(a.stdout, recs)
 				}

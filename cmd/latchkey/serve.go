@@ -144,11 +144,8 @@ func (a *cli) serve(ctx context.Context, o *serveOptions) error {
 		return err
 	}
 	defer srv.Close()
-	var (
-		hs  *http.Server
-		hln net.Listener
-		wg  sync.WaitGroup
-	)
+	var hln net.Listener
+	stopHTTP := func() {} // shuts the HTTP listener down and waits for it
 	if o.http != "" {
 		hln, err = net.Listen("tcp", o.http)
 		if err != nil {
@@ -157,16 +154,24 @@ func (a *cli) serve(ctx context.Context, o *serveOptions) error {
 		if !isLoopbackAddr(hln.Addr()) {
 			log.Warn("the HTTP listener has no authentication and is not on loopback", "addr", hln.Addr().String())
 		}
-		hs = &http.Server{
+		hs := &http.Server{
 			Handler:           httpHandler(srv),
 			ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		}
+		var wg sync.WaitGroup
 		wg.Go(func() {
 			if err := hs.Serve(hln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				log.Error("HTTP listener failed", "err", err)
 			}
 		})
+		stopHTTP = sync.OnceFunc(func() {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpShutdownTimeout)
+			defer cancel()
+			hs.Shutdown(sctx)
+			wg.Wait()
+		})
+		defer stopHTTP() // on the error returns below
 	}
 
 	var where []string
@@ -194,12 +199,7 @@ func (a *cli) serve(ctx context.Context, o *serveOptions) error {
 		defer func() { pprof.StopCPUProfile(); pf.Close() }()
 	}
 	serr := srv.Serve(ctx)
-	if hs != nil {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpShutdownTimeout)
-		hs.Shutdown(sctx)
-		cancel()
-		wg.Wait()
-	}
+	stopHTTP()
 	if serr != nil {
 		return fmt.Errorf("serve: %w", serr)
 	}
@@ -229,12 +229,8 @@ func httpHandler(srv *server.Server) http.Handler {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
-		recs := make([]objectRecord, len(objs))
-		for i, o := range objs {
-			recs[i] = objectRecord{Name: o.Name, Type: o.Type, Waiters: o.Waiters}
-		}
 		w.Header().Set("Content-Type", "application/json")
-		writeJSON(w, recs)
+		writeJSON(w, objectRecords(objs))
 	})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -102,5 +103,25 @@ func TestServeAddressInUse(t *testing.T) {
 	r := runInProcess(t, nil, "serve", "--addr", ln.Addr().String(), "--data", t.TempDir())
 	if r.code != exitFailure || !strings.Contains(r.stderr, "address already in use") {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestServeStopsHTTPOnError: when serve fails after its HTTP listener
+// started (here: the CPU profile cannot be created), it closes the
+// listener and waits for its goroutine before it returns.
+func TestServeStopsHTTPOnError(t *testing.T) {
+	dir := t.TempDir()
+	r := runInProcess(t, nil, "serve", "--addr", "127.0.0.1:0", "--socket", "-", "--data", dir, "--http", "127.0.0.1:0",
+		"--cpuprofile", filepath.Join(dir, "missing", "cpu.prof"))
+	if r.code != exitFailure || !strings.Contains(r.stderr, "no such file or directory") {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	m := regexp.MustCompile(`, http (\S+)\n$`).FindStringSubmatch(r.stdout)
+	if m == nil {
+		t.Fatalf("stdout %q lacks the listening line", r.stdout)
+	}
+	if c, err := net.Dial("tcp", m[1]); err == nil {
+		c.Close()
+		t.Fatalf("the HTTP listener %s is still open after serve returned", m[1])
 	}
 }
