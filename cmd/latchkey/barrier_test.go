@@ -11,11 +11,7 @@ import (
 func TestBarrier(t *testing.T) {
 	_, addr := startServer(t, nil)
 	c := dialTest(t, addr)
-	first := latchkeyCmd(t, addr, "barrier", "wait", "b", "--parties", "2")
-	fout, ferr := capture(first)
-	if err := first.Start(); err != nil {
-		t.Fatal(err)
-	}
+	first, fout, ferr := startLK(t, addr, "barrier", "wait", "b", "--parties", "2")
 	eventually(t, "the first party to wait", func() bool { return waiters(t, c, "b") == 1 })
 	second := must(t, addr, "barrier", "wait", "b", "--parties", "2")
 	r := wait(t, first, fout, ferr)

@@ -10,11 +10,7 @@ func TestEvent(t *testing.T) {
 		t.Fatalf("is-set = %q", out)
 	}
 	expect(t, exitTimeout, "event wait go: timed out after 100ms", addr, "event", "wait", "go", "--timeout", "100ms")
-	w := latchkeyCmd(t, addr, "event", "wait", "go")
-	wout, werr := capture(w)
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
+	w, wout, werr := startLK(t, addr, "event", "wait", "go")
 	eventually(t, "the wait to block", func() bool { return waiters(t, c, "go") == 1 })
 	must(t, addr, "event", "set", "go")
 	if r := wait(t, w, wout, werr); r.code != 0 {

@@ -20,10 +20,7 @@ func TestLs(t *testing.T) {
 	must(t, addr, "value", "set", "app.count", "1")
 	must(t, addr, "dict", "set", "app.cfg", "k", "v")
 	must(t, addr, "event", "set", "other")
-	w := latchkeyCmd(t, addr, "queue", "get", "app.jobs")
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
+	w, _, _ := startLK(t, addr, "queue", "get", "app.jobs")
 	eventually(t, "the get to wait", func() bool { return waiters(t, c, "app.jobs") == 1 })
 
 	var table [][]string

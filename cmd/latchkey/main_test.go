@@ -85,6 +85,19 @@ func capture(cmd *exec.Cmd) (stdout, stderr *bytes.Buffer) {
 	return stdout, stderr
 }
 
+// startLK starts latchkey with args against addr, with outputs from
+// capture, failing t if it cannot start. Call it from the test's
+// goroutine; wait returns the process's result.
+func startLK(t *testing.T, addr string, args ...string) (cmd *exec.Cmd, stdout, stderr *bytes.Buffer) {
+	t.Helper()
+	cmd = latchkeyCmd(t, addr, args...)
+	stdout, stderr = capture(cmd)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, stdout, stderr
+}
+
 // runLK runs latchkey with args against addr and returns its result; code
 // -1 if it could not run (the test has failed then). It may be called
 // from any goroutine.

@@ -38,18 +38,10 @@ func TestQueueGetWaits(t *testing.T) {
 	_, addr := startServer(t, nil)
 	c := dialTest(t, addr)
 	must(t, addr, "queue", "len", "q") // creates it
-	get := latchkeyCmd(t, addr, "queue", "get", "q")
-	gout, gerr := capture(get)
-	join := latchkeyCmd(t, addr, "queue", "join", "q")
-	jout, jerr := capture(join)
-	if err := get.Start(); err != nil {
-		t.Fatal(err)
-	}
+	get, gout, gerr := startLK(t, addr, "queue", "get", "q")
 	eventually(t, "the get to wait", func() bool { return waiters(t, c, "q") == 1 })
 	must(t, addr, "queue", "put", "q", "item")
-	if err := join.Start(); err != nil {
-		t.Fatal(err)
-	}
+	join, jout, jerr := startLK(t, addr, "queue", "join", "q")
 	if r := wait(t, get, gout, gerr); r.code != 0 || r.stdout != "item\n" {
 		t.Fatalf("get: %+v", r)
 	}

@@ -184,11 +184,7 @@ func TestRunForwardsSignal(t *testing.T) {
 	dir := t.TempDir()
 	ready, marker := filepath.Join(dir, "ready"), filepath.Join(dir, "marker")
 	script := `trap 'echo got-term > "$2"; exit 7' TERM; sleep 1000 >/dev/null 2>&1 & touch "$1"; wait`
-	cmd := latchkeyCmd(t, addr, "run", "--lock", "T", "--", "sh", "-c", script, "sh", ready, marker)
-	stdout, stderr := capture(cmd)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stdout, stderr := startLK(t, addr, "run", "--lock", "T", "--", "sh", "-c", script, "sh", ready, marker)
 	eventually(t, "the command to start", func() bool { return exists(ready) })
 	cmd.Process.Signal(syscall.SIGTERM)
 	if r := wait(t, cmd, stdout, stderr); r.code != 7 {
@@ -210,11 +206,7 @@ func TestRunInterruptedWhileWaiting(t *testing.T) {
 		t.Fatal(err)
 	}
 	marker := filepath.Join(t.TempDir(), "ran")
-	cmd := latchkeyCmd(t, addr, "run", "--lock", "W", "--", "touch", marker)
-	stdout, stderr := capture(cmd)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stdout, stderr := startLK(t, addr, "run", "--lock", "W", "--", "touch", marker)
 	eventually(t, "run to wait", func() bool { return waiters(t, c, "W") == 1 })
 	cmd.Process.Signal(os.Interrupt)
 	if r := wait(t, cmd, stdout, stderr); r.code != 128+int(syscall.SIGINT) || r.stderr != "" {
@@ -243,11 +235,7 @@ func TestRunLostOwnership(t *testing.T) {
 			srv, addr := startServer(t, &server.Config{TTL: 300 * time.Millisecond, MinTTL: 100 * time.Millisecond})
 			dir := t.TempDir()
 			ready, marker := filepath.Join(dir, "ready"), filepath.Join(dir, "marker")
-			cmd := latchkeyCmd(t, addr, "run", "--lock", "X", "--kill-after", "200ms", "--", "sh", "-c", tc.script, "sh", ready, marker)
-			stdout, stderr := capture(cmd)
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
+			cmd, stdout, stderr := startLK(t, addr, "run", "--lock", "X", "--kill-after", "200ms", "--", "sh", "-c", tc.script, "sh", ready, marker)
 			eventually(t, "the command to start", func() bool { return exists(ready) })
 			srv.Close()
 			r := wait(t, cmd, stdout, stderr)
