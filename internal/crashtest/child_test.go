@@ -16,6 +16,7 @@ import (
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/client"
+	"github.com/latchkey/latchkey/internal/reexec"
 )
 
 // The environment of a child: the parent sets it when it starts the test
@@ -134,13 +135,12 @@ func (k *kid) readCommands() {
 
 // report writes one line to the shared pipe, in one write.
 func (k *kid) report(format string, args ...any) {
-	fmt.Fprintf(os.Stdout, "%d %s\n", k.id, fmt.Sprintf(format, args...))
+	reexec.Report(strconv.Itoa(k.id), format, args...)
 }
 
 // fail reports an unexpected error and exits.
 func (k *kid) fail(format string, args ...any) {
-	msg := strings.ReplaceAll(fmt.Sprintf(format, args...), "\n", " ")
-	k.report("fail %s", msg)
+	k.report("fail %s", fmt.Sprintf(format, args...))
 	os.Exit(1)
 }
 

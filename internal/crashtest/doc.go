@@ -35,10 +35,10 @@
 //
 // TestMain looks at LATCHKEY_CRASHTEST_ROLE: when set, the process is a
 // child, which runs that role and exits without running any test;
-// otherwise it runs the tests under goleak. A test starts an in-process
-// server and then children with exec.Command(os.Args[0], "-test.run=^$")
-// and an environment that names the role, the server's address, the
-// object, the child's id and role arguments.
+// otherwise it runs the tests under goleak (internal/reexec). A test
+// starts an in-process server and then children, the test binary started
+// again by internal/reexec with an environment that names the role, the
+// server's address, the object, the child's id and role arguments.
 //
 // Every child writes its reports ("3 locked 17", "3 broken") to one pipe
 // shared by all the children of a test, one line per write, which the

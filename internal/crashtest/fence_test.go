@@ -117,9 +117,9 @@ func soak(t *testing.T, h *harness, rng *rand.Rand, lifetimes, live int) {
 			}
 			k.exited = true
 			if !k.killed { // else its "dead" marker, read later, ends it
-				h.reap(k.c)
-				if !k.c.status.Exited() || k.c.status.ExitStatus() != 0 {
-					fail("child %d exited with %v; stderr:\n%s", k.c.id, k.c.status, k.c.stderr.String())
+				<-k.c.Exited()
+				if ws := k.c.Status(); !ws.Exited() || ws.ExitStatus() != 0 {
+					fail("child %d exited with %v; stderr:\n%s", k.c.id, ws, k.c.Stderr())
 				}
 				ended++
 			}

@@ -3,14 +3,10 @@
 package crashtest
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -20,6 +16,7 @@ import (
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/client"
+	"github.com/latchkey/latchkey/internal/reexec"
 	"github.com/latchkey/latchkey/server"
 )
 
@@ -104,13 +101,9 @@ func (e event) fence(t testing.TB) (latchkey.Fence, bool) {
 
 // child is a child process.
 type child struct {
-	id     int
-	alive  string // its sentinel lock
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	stderr bytes.Buffer // written by os/exec until Wait returns
-	reaped bool
-	status syscall.WaitStatus
+	*reexec.Child
+	id    int
+	alive string // its sentinel lock
 }
 
 // harness is one test's server, the parent's client and its children.
@@ -120,16 +113,13 @@ type harness struct {
 	addr    string
 	c       *client.Client // the parent's own client
 	w       *os.File       // the write end of the report pipe
-	r       *os.File
-	events  chan event // lines read from the pipe, in order
-	stop    chan struct{}
-	readEnd chan struct{} // closed when the reader has returned
-	backlog []event       // events read but not consumed yet, in order
-	kids    []*child
+	events  chan event     // lines read from the pipe, in order
+	backlog []event        // events read but not consumed yet, in order
+	kids    int            // children started
 }
 
 func newHarness(t *testing.T, tr transport) *harness {
-	h := &harness{t: t, tr: tr, events: make(chan event), stop: make(chan struct{}), readEnd: make(chan struct{})}
+	h := &harness{t: t, tr: tr, events: make(chan event)}
 	h.addr = startServer(t, tr)
 	c, err := client.Dial(t.Context(), &client.Config{Addr: h.addr, Label: "crashtest-parent"})
 	if err != nil {
@@ -137,18 +127,13 @@ func newHarness(t *testing.T, tr transport) *harness {
 	}
 	t.Cleanup(func() { c.Close() })
 	h.c = c
-	h.r, h.w, err = os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	go h.read()
-	t.Cleanup(func() {
-		h.w.Close()
-		close(h.stop)
-		h.r.Close()
-		<-h.readEnd
+	// The children, started later, are killed before the pipe closes.
+	h.w = reexec.Pipe(t, func(line string) {
+		select {
+		case h.events <- parseEvent(line):
+		case <-t.Context().Done():
+		}
 	})
-	t.Cleanup(h.killAll) // runs first: no child outlives the test
 	return h
 }
 
@@ -180,40 +165,13 @@ func startServer(t *testing.T, tr transport) string {
 	return s.Addr().String()
 }
 
-// read forwards the pipe's lines to h.events until the pipe closes.
-func (h *harness) read() {
-	defer close(h.readEnd)
-	sc := bufio.NewScanner(h.r)
-	for sc.Scan() {
-		select {
-		case h.events <- parseEvent(sc.Text()):
-		case <-h.stop:
-			return
-		}
-	}
-}
-
-// killAll kills and reaps every child still running, and shows the
-// stderr of every child if the test failed.
-func (h *harness) killAll() {
-	for _, c := range h.kids {
-		if !c.reaped {
-			c.cmd.Process.Kill()
-			h.reap(c)
-		}
-		c.stdin.Close()
-		if h.t.Failed() && c.stderr.Len() > 0 {
-			h.t.Logf("stderr of child %d:\n%s", c.id, c.stderr.String())
-		}
-	}
-}
-
 // start starts a child in role on the object called name, and returns
 // once its session is open.
 func (h *harness) start(role, name string, args ...string) *child {
 	t := h.t
 	t.Helper()
-	c := &child{id: len(h.kids) + 1}
+	h.kids++
+	c := &child{id: h.kids}
 	c.alive = fmt.Sprintf("crashtest-alive-%d", c.id)
 	l, err := h.c.Lock(t.Context(), c.alive)
 	if err != nil {
@@ -222,19 +180,9 @@ func (h *harness) start(role, name string, args ...string) *child {
 	if _, err := l.TryLock(t.Context()); err != nil {
 		t.Fatalf("taking child %d's sentinel: %v", c.id, err)
 	}
-	c.cmd = exec.Command(os.Args[0], "-test.run=^$")
-	c.cmd.Env = append(os.Environ(),
+	c.Child = reexec.Start(t, fmt.Sprintf("child %d", c.id), h.w,
 		envRole+"="+role, envAddr+"="+h.addr, envTTL+"="+h.tr.ttl.String(), envID+"="+strconv.Itoa(c.id),
 		envName+"="+name, envArgs+"="+strings.Join(args, " "), envAlive+"="+c.alive)
-	c.cmd.Stdout = h.w
-	c.cmd.Stderr = &c.stderr
-	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	h.kids = append(h.kids, c)
 	h.waiters(c.alive, 1) // the child waits for "go" before it can end
 	h.send(c, "go")
 	return c
@@ -243,8 +191,8 @@ func (h *harness) start(role, name string, args ...string) *child {
 // send writes the command cmd to c's stdin.
 func (h *harness) send(c *child, cmd string) {
 	h.t.Helper()
-	if _, err := io.WriteString(c.stdin, cmd+"\n"); err != nil {
-		h.t.Fatalf("command %q to child %d: %v", cmd, c.id, err)
+	if err := c.Send(cmd); err != nil {
+		h.t.Fatal(err)
 	}
 }
 
@@ -256,34 +204,24 @@ func (h *harness) mark(format string, args ...any) {
 	}
 }
 
-// reap waits for c to exit.
-func (h *harness) reap(c *child) {
-	if c.reaped {
-		return
-	}
-	c.cmd.Wait()
-	c.reaped = true
-	c.status, _ = c.cmd.ProcessState.Sys().(syscall.WaitStatus)
-}
-
 // kill SIGKILLs c and reaps it, between the markers "kill N" and
 // "dead N". It returns false if c had exited by itself first.
 func (h *harness) kill(c *child) bool {
 	h.t.Helper()
 	h.mark("kill %d", c.id)
-	if err := c.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		h.t.Fatalf("killing child %d: %v", c.id, err)
+	killed, err := c.Kill()
+	if err != nil {
+		h.t.Fatal(err)
 	}
-	h.reap(c)
 	h.mark("dead %d", c.id)
-	return c.status.Signaled() && c.status.Signal() == syscall.SIGKILL
+	return killed
 }
 
 // mustKill is kill for a child that must still have been running.
 func (h *harness) mustKill(c *child) {
 	h.t.Helper()
 	if !h.kill(c) {
-		h.t.Fatalf("child %d had exited (%v) before it was killed; stderr:\n%s", c.id, c.status, c.stderr.String())
+		h.t.Fatalf("child %d had exited (%v) before it was killed; stderr:\n%s", c.id, c.Status(), c.Stderr())
 	}
 }
 
@@ -291,7 +229,7 @@ func (h *harness) mustKill(c *child) {
 // more, reads nothing, until killed.
 func (h *harness) freeze(c *child) {
 	h.t.Helper()
-	pid := c.cmd.Process.Pid
+	pid := c.Cmd.Process.Pid
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		h.t.Fatalf("stopping child %d: %v", c.id, err)
 	}

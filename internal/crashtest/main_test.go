@@ -3,17 +3,11 @@
 package crashtest
 
 import (
-	"os"
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/latchkey/latchkey/internal/reexec"
 )
 
 // TestMain runs the child role named by the environment, if any, and
 // otherwise the tests, checking for leaked goroutines.
-func TestMain(m *testing.M) {
-	if role := os.Getenv(envRole); role != "" {
-		os.Exit(childMain(role))
-	}
-	goleak.VerifyTestMain(m)
-}
+func TestMain(m *testing.M) { reexec.Main(m, envRole, childMain) }

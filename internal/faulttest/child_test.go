@@ -12,12 +12,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/client"
+	"github.com/latchkey/latchkey/internal/reexec"
 	"github.com/latchkey/latchkey/server"
 )
 
@@ -66,12 +66,6 @@ func childMain(role string) int {
 	return 2
 }
 
-// report writes one line to the shared pipe (stdout), in one write: the
-// pipe keeps lines shorter than PIPE_BUF whole.
-func report(who, format string, args ...any) {
-	os.Stdout.WriteString(who + " " + fmt.Sprintf(format, args...) + "\n")
-}
-
 // serverMain runs a durable server until it is killed or its stdin
 // closes (then it closes the server and exits 0).
 func serverMain() int {
@@ -93,7 +87,7 @@ func serverMain() int {
 		io.Copy(io.Discard, os.Stdin)
 		s.Close()
 	}()
-	report("s", "ready %s", os.Getenv(envGen))
+	reexec.Report("s", "ready %s", os.Getenv(envGen))
 	if err := s.Serve(context.Background()); !errors.Is(err, server.ErrServerClosed) {
 		fmt.Fprintf(os.Stderr, "faulttest server: Serve: %v\n", err)
 		return 1
@@ -143,7 +137,7 @@ func clientMain() int {
 		if held, err = c.Lock(ctx, heldName); err == nil {
 			var f latchkey.Fence
 			if f, err = held.Lock(ctx); err == nil {
-				report(k.id, "held %d", f)
+				reexec.Report(k.id, "held %d", f)
 			}
 		}
 	}
@@ -154,7 +148,7 @@ func clientMain() int {
 		fmt.Fprintf(os.Stderr, "faulttest client %s: %v\n", k.id, err)
 		return 1
 	}
-	report(k.id, "ready %d", sid)
+	reexec.Report(k.id, "ready %d", sid)
 
 	for w := range 2 {
 		rng := rand.New(rand.NewPCG(seed, uint64(w)))
@@ -169,13 +163,13 @@ func clientMain() int {
 		switch sc.Text() {
 		case "stop":
 			k.halt()
-			report(k.id, "stopped")
+			reexec.Report(k.id, "stopped")
 		case "unlock":
 			ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 			if err := held.Unlock(ctx); err != nil {
 				k.fail("unlock "+heldName, err)
 			} else {
-				report(k.id, "unlocked")
+				reexec.Report(k.id, "unlocked")
 			}
 			cancel()
 		}
@@ -183,9 +177,9 @@ func clientMain() int {
 	k.halt()
 	status := "ok"
 	if err := c.Err(); err != nil {
-		status = oneLine(err.Error())
+		status = err.Error()
 	}
-	report(k.id, "end %d %s", c.SessionID(), status)
+	reexec.Report(k.id, "end %d %s", c.SessionID(), status)
 	c.Close()
 	return 0
 }
@@ -231,10 +225,8 @@ func (k *kid) stopped() bool {
 
 // fail reports a failed call: "error OP: ERR".
 func (k *kid) fail(op string, err error) {
-	report(k.id, "error %s: %s", op, oneLine(err.Error()))
+	reexec.Report(k.id, "error %s: %v", op, err)
 }
-
-func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
 
 // cancelled reports whether err is the end of a blocking call that "stop"
 // cancelled.
@@ -266,13 +258,13 @@ func (k *kid) write(ctx context.Context, w, n int, rng *rand.Rand) error {
 			k.fail("store "+name, err)
 			return err
 		}
-		report(k.id, "store %s %s", name, val)
+		reexec.Report(k.id, "store %s %s", name, val)
 	default:
 		if err := k.q.Put(ctx, []byte(name)); err != nil {
 			k.fail("put "+name, err)
 			return err
 		}
-		report(k.id, "put %s", name)
+		reexec.Report(k.id, "put %s", name)
 	}
 	return nil
 }
@@ -283,7 +275,7 @@ func (k *kid) add(ctx context.Context, delta int64) error {
 		k.fail(fmt.Sprintf("add %d", delta), err)
 		return err
 	}
-	report(k.id, "add %d %d", delta, got)
+	reexec.Report(k.id, "add %d %d", delta, got)
 	return nil
 }
 
@@ -297,7 +289,7 @@ func (k *kid) consumer() {
 			}
 			return
 		}
-		report(k.id, "got %s", it)
+		reexec.Report(k.id, "got %s", it)
 		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 		err = k.q.TaskDone(ctx)
 		cancel()
@@ -323,7 +315,7 @@ func (k *kid) locker(rng *rand.Rand) {
 			}
 			return
 		}
-		report(k.id, "locked %s %d %d", name, f, time.Now().UnixNano())
+		reexec.Report(k.id, "locked %s %d %d", name, f, time.Now().UnixNano())
 		if err != nil { // granted, with ErrOwnerDied: no holder may die here
 			k.fail("lock "+name, err)
 		}
@@ -333,7 +325,7 @@ func (k *kid) locker(rng *rand.Rand) {
 				break
 			}
 		}
-		report(k.id, "unlocking %s %d %d", name, f, time.Now().UnixNano())
+		reexec.Report(k.id, "unlocking %s %d %d", name, f, time.Now().UnixNano())
 		err = l.Unlock(ctx)
 		cancel()
 		if err != nil {

@@ -36,11 +36,11 @@
 //
 // TestMain looks at LATCHKEY_FAULTTEST_ROLE: when set, the process is a
 // child, which runs that role and exits without running any test;
-// otherwise it runs the tests under goleak. The parent picks a free
-// loopback port and a data directory under t.TempDir(), and starts the
-// test binary again as the server (role "server": server.New and Serve
-// until killed, or until its stdin closes) and as clients (role "client":
-// a seeded mix of Value.Add, Dict.Store of unique keys, Queue.Put of
+// otherwise it runs the tests under goleak (internal/reexec). The parent
+// picks a free loopback port and a data directory under t.TempDir(), and
+// starts the test binary again as the server (role "server": server.New
+// and Serve until killed, or until its stdin closes) and as clients (role
+// "client": a seeded mix of Value.Add, Dict.Store of unique keys, Queue.Put of
 // unique items, Queue.Get and TaskDone, Lock and Unlock with fences, each
 // from its own goroutine, plus, for the first client, a lock held for
 // the whole run).

@@ -3,21 +3,16 @@
 package faulttest
 
 import (
-	"bufio"
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/reexec"
 	"github.com/latchkey/latchkey/server"
 )
 
@@ -50,8 +45,7 @@ func (e event) arg(i int) string {
 	return ""
 }
 
-// int returns argument i as an integer; a bad one is reported by
-// parseInt's caller through ok.
+// int returns argument i as an integer, and false if it is not one.
 func (e event) int(i int) (int64, bool) {
 	n, err := strconv.ParseInt(e.arg(i), 10, 64)
 	return n, err == nil
@@ -60,40 +54,6 @@ func (e event) int(i int) (int64, bool) {
 // ackVerbs are the reports of acknowledged operations.
 var ackVerbs = map[string]bool{"add": true, "store": true, "put": true, "got": true, "locked": true}
 
-// syncBuf is a bytes.Buffer safe for concurrent use, for a child's
-// stderr.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuf) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuf) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-// proc is a child process.
-type proc struct {
-	name   string
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	stderr *syncBuf
-	exited chan struct{} // closed once Wait has returned
-}
-
-// status returns how p ended; p must have exited.
-func (p *proc) status() syscall.WaitStatus {
-	ws, _ := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
-	return ws
-}
-
 // harness is one test's children, the report pipe and what the children
 // reported.
 type harness struct {
@@ -101,104 +61,54 @@ type harness struct {
 	mode server.Sync
 	addr string
 	data string
-	w, r *os.File
+	w    *os.File // the write end of the report pipe
 
-	mu       sync.Mutex    // guards events, acks, errs
-	events   []event       // every report, in pipe order
-	acks     int           // acknowledged operations reported
-	errs     []string      // "error" and garbled reports
-	notify   chan struct{} // cap 1: a report arrived
-	readDone chan struct{} // closed when the reader has returned
+	mu     sync.Mutex    // guards events, acks, errs
+	events []event       // every report, in pipe order
+	acks   int           // acknowledged operations reported
+	errs   []string      // "error" and garbled reports
+	notify chan struct{} // cap 1: a report arrived
 
-	server  *proc   // the running server
-	gen     int     // the server's generation
-	servers []*proc // every server started, for their logs
-	clients []*proc
+	server  *reexec.Child   // the running server
+	gen     int             // the server's generation
+	servers []*reexec.Child // every server started, for their logs
+	clients []*reexec.Child
 }
 
 func newHarness(t *testing.T, mode server.Sync) *harness {
-	h := &harness{t: t, mode: mode, data: t.TempDir(), notify: make(chan struct{}, 1), readDone: make(chan struct{})}
+	h := &harness{t: t, mode: mode, data: t.TempDir(), notify: make(chan struct{}, 1)}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.addr = ln.Addr().String()
 	ln.Close()
-	if h.r, h.w, err = os.Pipe(); err != nil {
-		t.Fatal(err)
-	}
-	go h.read()
-	t.Cleanup(func() {
-		h.w.Close()
-		<-h.readDone
-		h.r.Close()
-	})
-	t.Cleanup(h.killAll) // runs first: no child outlives the test
+	h.w = reexec.Pipe(t, h.record) // the children, started later, are killed first
 	return h
 }
 
-// read records the pipe's lines until the pipe closes (every child has
-// exited and the parent closed its end).
-func (h *harness) read() {
-	defer close(h.readDone)
-	sc := bufio.NewScanner(h.r)
-	for sc.Scan() {
-		ev := parseEvent(sc.Text())
-		h.mu.Lock()
-		h.events = append(h.events, ev)
-		switch {
-		case ackVerbs[ev.verb]:
-			h.acks++
-		case ev.verb == "error" || ev.verb == "garbled":
-			h.errs = append(h.errs, ev.line)
-		}
-		h.mu.Unlock()
-		select {
-		case h.notify <- struct{}{}:
-		default:
-		}
+// record records a line of the pipe.
+func (h *harness) record(line string) {
+	ev := parseEvent(line)
+	h.mu.Lock()
+	h.events = append(h.events, ev)
+	switch {
+	case ackVerbs[ev.verb]:
+		h.acks++
+	case ev.verb == "error" || ev.verb == "garbled":
+		h.errs = append(h.errs, ev.line)
 	}
-}
-
-// killAll kills and reaps every child still running, and shows the
-// stderr of every child if the test failed.
-func (h *harness) killAll() {
-	for _, p := range append(h.clients, h.servers...) {
-		select {
-		case <-p.exited:
-		default:
-			p.cmd.Process.Kill()
-			<-p.exited
-		}
-		p.stdin.Close()
-		if h.t.Failed() {
-			if s := p.stderr.String(); s != "" {
-				h.t.Logf("stderr of %s:\n%s", p.name, s)
-			}
-		}
+	h.mu.Unlock()
+	select {
+	case h.notify <- struct{}{}:
+	default:
 	}
 }
 
 // start starts the test binary as a child with the extra environment env.
-func (h *harness) start(name string, env ...string) *proc {
+func (h *harness) start(name string, env ...string) *reexec.Child {
 	h.t.Helper()
-	p := &proc{name: name, stderr: &syncBuf{}, exited: make(chan struct{})}
-	p.cmd = exec.Command(os.Args[0], "-test.run=^$")
-	p.cmd.Env = append(os.Environ(), env...)
-	p.cmd.Stdout = h.w
-	p.cmd.Stderr = p.stderr
-	var err error
-	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
-		h.t.Fatal(err)
-	}
-	if err := p.cmd.Start(); err != nil {
-		h.t.Fatal(err)
-	}
-	go func() {
-		p.cmd.Wait()
-		close(p.exited)
-	}()
-	return p
+	return reexec.Start(h.t, name, h.w, env...)
 }
 
 // await waits until cond, called with h.mu held, returns true. It fails
@@ -218,10 +128,10 @@ func (h *harness) await(what string, cond func() bool) {
 		if ok {
 			return
 		}
-		for _, p := range append([]*proc{h.server}, h.clients...) {
+		for _, p := range append([]*reexec.Child{h.server}, h.clients...) {
 			select {
-			case <-p.exited:
-				h.t.Fatalf("while waiting for %s, %s exited (%v); stderr:\n%s", what, p.name, p.status(), p.stderr.String())
+			case <-p.Exited():
+				h.t.Fatalf("while waiting for %s, %s exited (%v); stderr:\n%s", what, p.Name, p.Status(), p.Stderr())
 			default:
 			}
 		}
@@ -286,12 +196,12 @@ func (h *harness) startServer() {
 func (h *harness) killServer() {
 	h.t.Helper()
 	p := h.server
-	if err := p.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		h.t.Fatalf("killing %s: %v", p.name, err)
+	killed, err := p.Kill()
+	if err != nil {
+		h.t.Fatal(err)
 	}
-	<-p.exited
-	if ws := p.status(); !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
-		h.t.Fatalf("%s had exited (%v) before it was killed; stderr:\n%s", p.name, ws, p.stderr.String())
+	if !killed {
+		h.t.Fatalf("%s had exited (%v) before it was killed; stderr:\n%s", p.Name, p.Status(), p.Stderr())
 	}
 }
 
@@ -300,30 +210,30 @@ func (h *harness) killServer() {
 func (h *harness) stopServer() {
 	h.t.Helper()
 	p := h.server
-	p.stdin.Close()
+	p.CloseStdin()
 	h.exited(p)
 }
 
 // exited waits for p to exit and checks that it exited with status 0.
-func (h *harness) exited(p *proc) {
+func (h *harness) exited(p *reexec.Child) {
 	h.t.Helper()
 	timer := time.NewTimer(waitLimit)
 	defer timer.Stop()
 	select {
-	case <-p.exited:
+	case <-p.Exited():
 	case <-timer.C:
-		h.t.Fatalf("%s did not exit within %v", p.name, waitLimit)
+		h.t.Fatalf("%s did not exit within %v", p.Name, waitLimit)
 	}
-	if ws := p.status(); !ws.Exited() || ws.ExitStatus() != 0 {
-		h.t.Fatalf("%s exited with %v; stderr:\n%s", p.name, ws, p.stderr.String())
+	if ws := p.Status(); !ws.Exited() || ws.ExitStatus() != 0 {
+		h.t.Fatalf("%s exited with %v; stderr:\n%s", p.Name, ws, p.Stderr())
 	}
 }
 
 // recovery returns the server's "state recovered" and torn-tail log
 // lines, for the test's log.
-func (h *harness) recovery(p *proc) string {
+func (h *harness) recovery(p *reexec.Child) string {
 	var out []string
-	for line := range strings.Lines(p.stderr.String()) {
+	for line := range strings.Lines(p.Stderr()) {
 		if strings.Contains(line, "state recovered") || strings.Contains(line, "torn tail") {
 			out = append(out, strings.TrimSpace(line))
 		}
@@ -347,12 +257,12 @@ func (h *harness) startClient(id int, seed uint64, hold bool) {
 // send writes cmd to the stdin of client id.
 func (h *harness) send(id int, cmd string) {
 	h.t.Helper()
-	if _, err := io.WriteString(h.clients[id-1].stdin, cmd+"\n"); err != nil {
-		h.t.Fatalf("command %q to client %d: %v", cmd, id, err)
+	if err := h.clients[id-1].Send(cmd); err != nil {
+		h.t.Fatal(err)
 	}
 }
 
-// snapshot returns a copy of the reports so far.
+// reports returns a copy of the reports so far.
 func (h *harness) reports() []event {
 	h.mu.Lock()
 	defer h.mu.Unlock()

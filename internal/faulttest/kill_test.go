@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -153,7 +154,7 @@ func testKillServer(t *testing.T, mode server.Sync, sc scale) {
 
 	// The clients exit; each reports whether its session survived.
 	for _, p := range h.clients {
-		p.stdin.Close()
+		p.CloseStdin()
 	}
 	for _, p := range h.clients {
 		h.exited(p)
@@ -181,7 +182,7 @@ func testKillServer(t *testing.T, mode server.Sync, sc scale) {
 		t.Fatalf("after %d kills:\n%s", sc.kills, strings.Join(problems, "\n"))
 	}
 	for _, p := range h.servers[1:] {
-		t.Logf("%s recovered: %s", p.name, h.recovery(p))
+		t.Logf("%s recovered: %s", p.Name, h.recovery(p))
 	}
 	counts := map[string]int{}
 	for _, ev := range evs {
@@ -395,7 +396,7 @@ func checkLocks(evs []event, mode server.Sync) []string {
 	for key := range open {
 		out = append(out, "a grant never unlocked: "+key)
 	}
-	for _, name := range slices.Sorted(mapsKeys(grants)) {
+	for _, name := range slices.Sorted(maps.Keys(grants)) {
 		gs := grants[name]
 		last := map[string]int64{}
 		for _, g := range gs { // in report order: each client's own order
@@ -419,14 +420,4 @@ func checkLocks(evs []event, mode server.Sync) []string {
 		}
 	}
 	return out
-}
-
-func mapsKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }

@@ -11,10 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/conformance"
+	"github.com/latchkey/latchkey/internal/reexec"
 	"github.com/latchkey/latchkey/internal/remotemgr"
 	"github.com/latchkey/latchkey/local"
 )
@@ -24,14 +23,13 @@ const roleEnv = "LATCHKEY_REMOTEMGR_TEST_ROLE"
 // TestMain serves calls when the test binary is re-executed as a child,
 // and runs the tests (checking for leaked goroutines) otherwise.
 func TestMain(m *testing.M) {
-	if os.Getenv(roleEnv) != "" {
+	reexec.Main(m, roleEnv, func(string) int {
 		if err := remotemgr.Serve(openLocal); err != nil {
 			fmt.Fprintln(os.Stderr, "child:", err)
-			os.Exit(1)
+			return 1
 		}
-		os.Exit(0)
-	}
-	goleak.VerifyTestMain(m)
+		return 0
+	})
 }
 
 // openLocal is the children's backend: a local.Manager per spec, in this
@@ -53,13 +51,8 @@ func openLocal(spec string) (latchkey.Manager, error) {
 
 func startPool(t *testing.T, n int) *remotemgr.Pool {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	p, err := remotemgr.Start(n, func() *exec.Cmd {
-		cmd := exec.Command(exe, "-test.run=^$")
-		cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0", roleEnv+"=child")
+		cmd := reexec.Command(roleEnv + "=child")
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		return cmd
 	})
@@ -214,8 +207,8 @@ func TestChildDies(t *testing.T) {
 	}
 }
 
-// TestCallbacks: a barrier's Action runs in the parent, its error keeps
-// its identity, and a panicking predicate is the child's panic.
+// TestCallbacks: a barrier's Action runs in the parent, once, and its
+// error keeps its identity.
 func TestCallbacks(t *testing.T) {
 	m := newManager(t, startPool(t, 1), "")
 	errAction := errors.New("action failed")
