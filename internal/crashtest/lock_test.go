@@ -62,18 +62,7 @@ func TestLockWaiterKilled(t *testing.T) {
 	t.Parallel()
 	eachTransport(t, func(t *testing.T, h *harness) {
 		const name = "lock"
-		l, err := h.c.Lock(t.Context(), name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fp, err := l.Lock(h.ctx())
-		if err != nil {
-			t.Fatal(err)
-		}
-		b := h.start(roleLock, name) // first in line
-		h.waiters(name, 1)
-		c := h.start(roleLock, name)
-		h.waiters(name, 2)
+		l, fp, b, c := queueBehindParent(h, name)
 
 		h.mustKill(b)
 		h.gone(b)
@@ -117,18 +106,7 @@ func TestLockGrantedToKilled(t *testing.T) {
 	t.Parallel()
 	eachTransport(t, func(t *testing.T, h *harness) {
 		const name = "lock"
-		l, err := h.c.Lock(t.Context(), name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fp, err := l.Lock(h.ctx())
-		if err != nil {
-			t.Fatal(err)
-		}
-		b := h.start(roleLock, name)
-		h.waiters(name, 1)
-		c := h.start(roleLock, name)
-		h.waiters(name, 2)
+		l, fp, b, c := queueBehindParent(h, name)
 		h.freeze(b)
 		if err := l.Unlock(t.Context()); err != nil {
 			t.Fatal(err)
@@ -149,4 +127,25 @@ func TestLockGrantedToKilled(t *testing.T) {
 			t.Errorf("the killed waiter reported %q", ev.line)
 		}
 	})
+}
+
+// queueBehindParent has the parent lock the Lock called name, and then
+// starts two children in roleLock, b and c, which wait for it in that
+// order. It returns the parent's handle and fence, b and c.
+func queueBehindParent(h *harness, name string) (latchkey.Lock, latchkey.Fence, *child, *child) {
+	t := h.t
+	t.Helper()
+	l, err := h.c.Lock(t.Context(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, err := l.Lock(h.ctx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := h.start(roleLock, name) // first in line
+	h.waiters(name, 1)
+	c := h.start(roleLock, name)
+	h.waiters(name, 2)
+	return l, fp, b, c
 }
