@@ -314,6 +314,15 @@ func (w *worker) do(in any, wait time.Duration, f func(ctx context.Context) (out
 	return out
 }
 
+// fenced adapts a call that returns a fence (Lock, TryLock, Acquire,
+// TryAcquire) to [worker.do]: the fence is the output's N.
+func fenced(f func(context.Context) (latchkey.Fence, error)) func(context.Context) (output, error) {
+	return func(ctx context.Context) (output, error) {
+		fence, err := f(ctx)
+		return output{N: int64(fence)}, err
+	}
+}
+
 // workload starts worker w: it opens the worker's handles and returns
 // the function that performs one random operation.
 type workload func(w *worker) (step func(), err error)
@@ -432,6 +441,26 @@ func (h *history) summary() string {
 		s += fmt.Sprintf("; %d restarts, %d operations in flight during one", len(h.notes), spanning)
 	}
 	return s
+}
+
+// partitionBy returns a Partition function that splits a history by the
+// key of each operation's input.
+func partitionBy(key func(in any) string) func([]porcupine.Operation) [][]porcupine.Operation {
+	return func(h []porcupine.Operation) [][]porcupine.Operation {
+		idx := map[string]int{}
+		var parts [][]porcupine.Operation
+		for _, op := range h {
+			k := key(op.Input)
+			i, ok := idx[k]
+			if !ok {
+				i = len(parts)
+				idx[k] = i
+				parts = append(parts, nil)
+			}
+			parts[i] = append(parts[i], op)
+		}
+		return parts
+	}
 }
 
 // op builds an operation of a hand-made history; ret < 0 means it never

@@ -112,12 +112,6 @@ func lockWorkload(w *worker) (func(), error) {
 		return nil, err
 	}
 	holding := false
-	grant := func(f func(context.Context) (latchkey.Fence, error)) func(context.Context) (output, error) {
-		return func(ctx context.Context) (output, error) {
-			fence, err := f(ctx)
-			return output{N: int64(fence)}, err
-		}
-	}
 	in := func(op lockOp) lockInput { return lockInput{op, w.id} }
 	return func() {
 		r := w.rng.IntN(100)
@@ -131,11 +125,11 @@ func lockWorkload(w *worker) (func(), error) {
 				return output{B: b}, err
 			})
 		case holding && r < 95, !holding && r < 45:
-			if out := w.do(in(lockTry), 0, grant(l.TryLock)); out.St == stOK {
+			if out := w.do(in(lockTry), 0, fenced(l.TryLock)); out.St == stOK {
 				holding = true
 			}
 		default:
-			if out := w.do(in(lockLock), w.blockFor(), grant(l.Lock)); out.St == stOK {
+			if out := w.do(in(lockLock), w.blockFor(), fenced(l.Lock)); out.St == stOK {
 				holding = true
 			}
 		}

@@ -114,26 +114,6 @@ func semStep(s semState, in semInput, out output) (bool, semState) {
 	return false, s
 }
 
-// partitionBy returns a Partition function that splits a history by the
-// key of each operation's input.
-func partitionBy(key func(in any) string) func([]porcupine.Operation) [][]porcupine.Operation {
-	return func(h []porcupine.Operation) [][]porcupine.Operation {
-		idx := map[string]int{}
-		var parts [][]porcupine.Operation
-		for _, op := range h {
-			k := key(op.Input)
-			i, ok := idx[k]
-			if !ok {
-				i = len(parts)
-				idx[k] = i
-				parts = append(parts, nil)
-			}
-			parts[i] = append(parts[i], op)
-		}
-		return parts
-	}
-}
-
 // semWorkload: two semaphores of 2 permits, one bounded and one not. A
 // worker acquires (waiting a few milliseconds at most), tries, reads the
 // value, and releases what it holds, one or two permits at a time; now
@@ -157,12 +137,6 @@ func semWorkload(w *worker) (func(), error) {
 		{s: b, in: semInput{Obj: "b", Bounded: true, Initial: 2, W: w.id}},
 		{s: u, in: semInput{Obj: "u", Initial: 2, W: w.id}},
 	}
-	grant := func(f func(context.Context) (latchkey.Fence, error)) func(context.Context) (output, error) {
-		return func(ctx context.Context) (output, error) {
-			fence, err := f(ctx)
-			return output{N: int64(fence)}, err
-		}
-	}
 	return func() {
 		s := sems[w.rng.IntN(2)]
 		in := s.in
@@ -183,12 +157,12 @@ func semWorkload(w *worker) (func(), error) {
 			})
 		case r < 80:
 			in.Op = semTry
-			if out := w.do(in, 0, grant(s.s.TryAcquire)); out.St == stOK {
+			if out := w.do(in, 0, fenced(s.s.TryAcquire)); out.St == stOK {
 				s.held++
 			}
 		default:
 			in.Op = semAcquire
-			if out := w.do(in, w.blockFor(), grant(s.s.Acquire)); out.St == stOK {
+			if out := w.do(in, w.blockFor(), fenced(s.s.Acquire)); out.St == stOK {
 				s.held++
 			}
 		}
