@@ -43,8 +43,11 @@ func Serve(open func(spec string) (latchkey.Manager, error)) error {
 		}
 		switch m.Op {
 		case opCall:
-			ctx, cancel := context.WithCancel(context.Background())
-			if !m.Deadline.IsZero() {
+			var ctx context.Context
+			var cancel context.CancelFunc
+			if m.Deadline.IsZero() {
+				ctx, cancel = context.WithCancel(context.Background())
+			} else {
 				ctx, cancel = context.WithDeadline(context.Background(), m.Deadline)
 			}
 			s.mu.Lock()

@@ -152,15 +152,7 @@ func fixed(ctx context.Context, h *handle, method string) (int, error) {
 
 // Waiters reports how many calls are blocked on the object called name.
 func (m *Manager) Waiters(ctx context.Context, name string) (int, error) {
-	res, err := m.call(ctx, m.p.children[0], m.id, 0, "Waiters", name)
-	if err != nil {
-		return 0, err
-	}
-	v, err := res[0].value(reflect.TypeFor[int]())
-	if err != nil {
-		return 0, err
-	}
-	return int(v.Int()), nil
+	return call1[int](ctx, &handle{m: m, c: m.p.children[0], id: m.id}, "Waiters", name)
 }
 
 // Close closes the manager in every child and forgets its functions.
