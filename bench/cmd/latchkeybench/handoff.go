@@ -51,6 +51,15 @@ func (b *bench) measure(cycle func() error) (warmN int, elapsed time.Duration, e
 	return warmN, time.Since(start), nil
 }
 
+// stopConsumer ends a handoff that failed: it cancels B's ctx (B may be
+// waiting), waits for B's goroutine to send its result on done, and
+// returns err.
+func stopConsumer(cancel context.CancelFunc, done <-chan error, err error) error {
+	cancel()
+	<-done
+	return err
+}
+
 // eventHandoff: A sets ping and waits for pong, then clears pong; B waits
 // for ping, clears it and sets pong (the kit's mp.Manager Event figure).
 // One-way = A's Set start -> B's Wait return.
@@ -120,15 +129,11 @@ func (b *bench) eventHandoff(ctx context.Context, network string) error {
 		return nil
 	})
 	if err != nil {
-		cancel() // B may be waiting
-		<-done
-		return err
+		return stopConsumer(cancel, done, err)
 	}
 	stop.Store(true)
 	if err := pingA.Set(ctx); err != nil {
-		cancel()
-		<-done
-		return err
+		return stopConsumer(cancel, done, err)
 	}
 	if err := <-done; err != nil {
 		return fmt.Errorf("consumer: %w", err)
@@ -204,14 +209,10 @@ func (b *bench) queueHandoff(ctx context.Context, network string) error {
 		return nil
 	})
 	if err != nil {
-		cancel()
-		<-done
-		return err
+		return stopConsumer(cancel, done, err)
 	}
 	if err := qaA.Put(ctx, nil); err != nil {
-		cancel()
-		<-done
-		return err
+		return stopConsumer(cancel, done, err)
 	}
 	if err := <-done; err != nil {
 		return fmt.Errorf("consumer: %w", err)

@@ -220,17 +220,24 @@ def w_consume(q, start_bar, out):
 # ---------------------------------------------------------------- drivers
 
 
-def run_workers(target, argsets):
-    """Start one process per argset (each gets start_bar and out appended)."""
-    start_bar = CTX.Barrier(len(argsets))
+def run_procs(specs):
+    """Start one process per (target, args) of specs, each args with
+    start_bar and out appended, and return what they put on out, in the
+    order they put it."""
+    start_bar = CTX.Barrier(len(specs))
     out = CTX.Queue()
-    procs = [CTX.Process(target=target, args=tuple(a) + (start_bar, out)) for a in argsets]
-    for p in procs:
+    ps = [CTX.Process(target=target, args=tuple(args) + (start_bar, out)) for target, args in specs]
+    for p in ps:
         p.start()
-    res = [out.get() for _ in procs]
-    for p in procs:
+    res = [out.get() for _ in ps]
+    for p in ps:
         p.join()
     return res
+
+
+def run_workers(target, argsets):
+    """Start one process of target per argset (see run_procs)."""
+    return run_procs([(target, a) for a in argsets])
 
 
 def report_cycles(bench, clients, res, variant, **extra):
@@ -263,16 +270,9 @@ def b_value(dur, n):
 
 
 def _pair(target_a, args_a, target_b, args_b):
-    start_bar = CTX.Barrier(2)
-    out = CTX.Queue()
-    pa = CTX.Process(target=target_a, args=tuple(args_a) + (start_bar, out))
-    pb = CTX.Process(target=target_b, args=tuple(args_b) + (start_bar, out))
-    pa.start()
-    pb.start()
-    r = dict((x[0], x) for x in (out.get(), out.get()))
-    pa.join()
-    pb.join()
-    return r
+    """Run the two sides of a queue figure (see run_procs) and return their
+    results by the tag each puts first ("A", "B", "P", "C")."""
+    return {x[0]: x for x in run_procs([(target_a, args_a), (target_b, args_b)])}
 
 
 def b_queue_handoff(dur):
