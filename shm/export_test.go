@@ -83,3 +83,14 @@ func CrashAfterPutCommit(q *Queue, v []byte) {
 	syscall.Kill(os.Getpid(), syscall.SIGKILL)
 	select {}
 }
+
+// FreeLockWord frees l's lock word, keeping its fence, without serving
+// the callers queued for it: a lock left free with waiters, which the
+// waiters' periodic dispatch must repair on its own.
+func FreeLockWord(l *Lock) {
+	r := l.c.r
+	r.lockGuard()
+	w := l.c.word()
+	w.Store(w.Load()&^(lkLocked|lkProcMask) | lkSlow)
+	r.unlockGuard()
+}

@@ -110,6 +110,32 @@ func TestLockOverflow(t *testing.T) {
 	}
 }
 
+// TestLockHealsFreeWithWaiters: a lock found free while a caller waits
+// for it is handed to that caller by its periodic check, an interval
+// later, without any other call on the lock.
+func TestLockHealsFreeWithWaiters(t *testing.T) {
+	ctx := procCtx(t)
+	m := procManager(t, testDir(t))
+	l, err := m.OpenLock(ctx, "l")
+	must(t, err)
+	_, err = l.Lock(ctx)
+	must(t, err)
+	h, err := m.OpenLock(ctx, "l")
+	must(t, err)
+	got := make(chan error, 1)
+	go func() {
+		_, err := h.Lock(ctx)
+		got <- err
+	}()
+	waitWaiters(t, m, "l", 1)
+	shm.FreeLockWord(l)
+	must(t, <-got)
+	must(t, h.Unlock(ctx))
+	if locked, _ := l.Locked(ctx); locked || l.Waiters() != 0 {
+		t.Fatalf("locked %v with %d waiters at the end", locked, l.Waiters())
+	}
+}
+
 // TestSemaphoreLimits: the value stays within 2³¹−1.
 func TestSemaphoreLimits(t *testing.T) {
 	ctx := t.Context()

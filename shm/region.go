@@ -140,7 +140,8 @@ type objectCore interface {
 	reapGrant(t *tx, i int, idx uint64)
 	// reapHolder gives back what the dead process idx holds.
 	reapHolder(t *tx, idx uint64)
-	// dispatch grants what can be granted to waiters after a reap.
+	// dispatch grants what can be granted to waiters after a reap; the
+	// caller commits what it leaves staged.
 	dispatch(t *tx)
 	// suspects appends the indices of the processes whose death would let
 	// a waiter proceed.
@@ -601,7 +602,9 @@ func (r *region) await(ctx context.Context, w waiter) {
 		}
 		if futexWait(seq, v, r.interval) && !r.checkSuspects(true) {
 			r.lockGuard()
-			r.obj.dispatch(r.begin())
+			t := r.begin()
+			r.obj.dispatch(t)
+			t.commit() // what dispatch left staged (a lock's hand-off)
 			r.unlockGuard()
 		}
 	}
