@@ -3,8 +3,11 @@
 package shm_test
 
 import (
+	"math/rand/v2"
 	"os"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/latchkey/latchkey/shm"
 )
@@ -47,4 +50,34 @@ func must(t testing.TB, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// testRand returns the random source of a randomized test, seeded from
+// $LATCHKEY_SEED if set, and logs the seed so that a run can be repeated.
+func testRand(t testing.TB) *rand.Rand {
+	t.Helper()
+	seed := rand.Uint64()
+	if s := os.Getenv("LATCHKEY_SEED"); s != "" {
+		var err error
+		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			t.Fatalf("LATCHKEY_SEED=%q: %v", s, err)
+		}
+	}
+	t.Logf("seed %d (set LATCHKEY_SEED to repeat)", seed)
+	return rand.New(rand.NewPCG(seed, 0))
+}
+
+// poll calls done every millisecond until it reports true, for up to
+// procTimeout, and reports whether it did.
+func poll(done func() bool) bool {
+	deadline := time.Now().Add(procTimeout)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for !done() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		<-tick.C
+	}
+	return true
 }

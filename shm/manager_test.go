@@ -324,13 +324,11 @@ func TestUnmap(t *testing.T) {
 		must(t, err)
 		must(t, v.Store(ctx, int64(i)))
 	}
-	deadline := time.Now().Add(procTimeout)
-	for shm.Mapped(m) != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d objects still mapped", shm.Mapped(m))
-		}
+	if !poll(func() bool {
 		runtime.GC()
-		runtime.Gosched()
+		return shm.Mapped(m) == 0
+	}) {
+		t.Fatalf("%d objects still mapped", shm.Mapped(m))
 	}
 	v, err := shm.OpenValue[int64](ctx, m, "v7", nil)
 	must(t, err)

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"strconv"
@@ -146,18 +145,13 @@ func procCtx(t testing.TB) context.Context {
 // procTimeout.
 func waitWaiters(t testing.TB, m *shm.Manager, name string, n int) {
 	t.Helper()
-	deadline := time.Now().Add(procTimeout)
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	for {
-		got, err := m.Waiters(t.Context(), name)
-		if err == nil && got == n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Waiters(%q) = %d, %v; want %d", name, got, err, n)
-		}
-		<-tick.C
+	var got int
+	var err error
+	if !poll(func() bool {
+		got, err = m.Waiters(t.Context(), name)
+		return err == nil && got == n
+	}) {
+		t.Fatalf("Waiters(%q) = %d, %v; want %d", name, got, err, n)
 	}
 }
 
@@ -315,18 +309,11 @@ func TestProcKillLockHolderTryLock(t *testing.T) {
 	c.expect(t, "held")
 	c.kill()
 	c.wait(t)
-	deadline := time.Now().Add(procTimeout)
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	for {
-		_, err := l.TryLock(ctx)
-		if errors.Is(err, latchkey.ErrOwnerDied) {
-			break
-		}
-		if !errors.Is(err, latchkey.ErrLocked) || time.Now().After(deadline) {
-			t.Fatalf("TryLock: %v", err)
-		}
-		<-tick.C
+	if !poll(func() bool {
+		_, err = l.TryLock(ctx)
+		return !errors.Is(err, latchkey.ErrLocked)
+	}) || !errors.Is(err, latchkey.ErrOwnerDied) {
+		t.Fatalf("TryLock: %v", err)
 	}
 	must(t, l.Unlock(ctx))
 }
@@ -466,12 +453,7 @@ func TestProcCrashInGuard(t *testing.T) {
 // TestProcKillRandom kills a child that churns a Lock and a semaphore in
 // four goroutines, at a random moment; the objects recover every time.
 func TestProcKillRandom(t *testing.T) {
-	seed := rand.Uint64()
-	if s := os.Getenv("LATCHKEY_SEED"); s != "" {
-		seed, _ = strconv.ParseUint(s, 10, 64)
-	}
-	t.Logf("seed %d (set LATCHKEY_SEED to repeat)", seed)
-	r := rand.New(rand.NewPCG(seed, 0))
+	r := testRand(t)
 	dir := testDir(t)
 	m := procManager(t, dir)
 	ctx := procCtx(t)

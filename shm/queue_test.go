@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -207,12 +206,7 @@ func TestProcQueue(t *testing.T) {
 // (the one the killed consumer had taken and not yet printed) is lost.
 func TestProcQueueKillConsumer(t *testing.T) {
 	const n = 300
-	seed := rand.Uint64()
-	if s := os.Getenv("LATCHKEY_SEED"); s != "" {
-		seed, _ = strconv.ParseUint(s, 10, 64)
-	}
-	t.Logf("seed %d (set LATCHKEY_SEED to repeat)", seed)
-	r := rand.New(rand.NewPCG(seed, 0))
+	r := testRand(t)
 	dir := testDir(t)
 	m := procManager(t, dir)
 	ctx := procCtx(t)
@@ -276,12 +270,7 @@ func TestProcQueueKillConsumer(t *testing.T) {
 // message the producer saw put arrives.
 func TestProcQueueKillProducer(t *testing.T) {
 	const n = 2000
-	seed := rand.Uint64()
-	if s := os.Getenv("LATCHKEY_SEED"); s != "" {
-		seed, _ = strconv.ParseUint(s, 10, 64)
-	}
-	t.Logf("seed %d (set LATCHKEY_SEED to repeat)", seed)
-	r := rand.New(rand.NewPCG(seed, 0))
+	r := testRand(t)
 	dir := testDir(t)
 	m := procManager(t, dir)
 	ctx := procCtx(t)
@@ -374,12 +363,7 @@ func TestProcQueueKillGetter(t *testing.T) {
 // TestQueueModel runs random non-blocking operations on a queue of each
 // order and on local.Queue, the reference, and compares every result.
 func TestQueueModel(t *testing.T) {
-	seed := rand.Uint64()
-	if s := os.Getenv("LATCHKEY_SEED"); s != "" {
-		seed, _ = strconv.ParseUint(s, 10, 64)
-	}
-	t.Logf("seed %d (set LATCHKEY_SEED to repeat)", seed)
-	r := rand.New(rand.NewPCG(seed, 0))
+	r := testRand(t)
 	ctx := t.Context()
 	m := newManager(t)
 	for _, o := range []latchkey.Order{latchkey.FIFO, latchkey.LIFO, latchkey.Priority} {
@@ -487,43 +471,31 @@ func TestQueueOptions(t *testing.T) {
 // goroutines, forever, with random timeouts; it prints a line every 64
 // rounds of its first goroutine.
 func roleQueueChurn(ctx context.Context, m *shm.Manager, name string, n int) error {
-	errs := make(chan error, n)
-	for g := range n {
+	return churn(n, func(g int) (func(int) error, error) {
 		q, err := m.OpenQueue(ctx, name, shm.QueueOptions{MaxSize: 4, MaxMessage: 64})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		go func() {
-			for i := 0; ; i++ {
-				tctx, cancel := context.WithTimeout(ctx, time.Duration(rand.IntN(200))*time.Microsecond)
-				err := q.Put(tctx, message(g, i))
-				if err == nil {
-					_, err = q.Get(tctx)
-				}
-				cancel()
-				if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-					errs <- err
-					return
-				}
-				if g == 0 && i%64 == 0 {
-					say("round %d", i)
-				}
+		return func(i int) error {
+			tctx, cancel := context.WithTimeout(ctx, time.Duration(rand.IntN(200))*time.Microsecond)
+			defer cancel()
+			err := q.Put(tctx, message(g, i))
+			if err == nil {
+				_, err = q.Get(tctx)
 			}
-		}()
-	}
-	return <-errs
+			if errors.Is(err, context.DeadlineExceeded) {
+				return nil
+			}
+			return err
+		}, nil
+	})
 }
 
 // TestProcQueueKillRandom kills a child that churns a queue in four
 // goroutines at a random moment, four times; each time the queue holds
 // only whole messages, serves the parent, and is left with no waiter.
 func TestProcQueueKillRandom(t *testing.T) {
-	seed := rand.Uint64()
-	if s := os.Getenv("LATCHKEY_SEED"); s != "" {
-		seed, _ = strconv.ParseUint(s, 10, 64)
-	}
-	t.Logf("seed %d (set LATCHKEY_SEED to repeat)", seed)
-	r := rand.New(rand.NewPCG(seed, 0))
+	r := testRand(t)
 	dir := testDir(t)
 	m := procManager(t, dir)
 	ctx := procCtx(t)

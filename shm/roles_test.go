@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/latchkey/latchkey"
@@ -274,32 +273,44 @@ func roleCrashBeforeCommit(ctx context.Context, m *shm.Manager, name string, _ i
 // the bounded semaphore of 2 name+"-s", in n goroutines, forever; it
 // prints a line every 64 rounds of its first goroutine.
 func roleChurn(ctx context.Context, m *shm.Manager, name string, n int) error {
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for g := range n {
+	return churn(n, func(int) (func(int) error, error) {
 		l, err := m.OpenLock(ctx, name)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		s, err := m.OpenBoundedSemaphore(ctx, name+"-s", 2)
 		if err != nil {
+			return nil, err
+		}
+		return func(int) error {
+			if _, err := l.Lock(ctx); err != nil && !errors.Is(err, latchkey.ErrOwnerDied) {
+				return err
+			}
+			if err := l.Unlock(ctx); err != nil {
+				return err
+			}
+			if _, err := s.Acquire(ctx); err != nil && !errors.Is(err, latchkey.ErrOwnerDied) {
+				return err
+			}
+			return s.Release(ctx, 1)
+		}, nil
+	})
+}
+
+// churn runs the rounds of n goroutines until one fails, and returns its
+// error; it prints a line every 64 rounds of the first goroutine. open
+// returns goroutine g's round, which is given the round's number. It is
+// for child roles, which are killed: the goroutines are never stopped.
+func churn(n int, open func(g int) (round func(i int) error, err error)) error {
+	errs := make(chan error, n)
+	for g := range n {
+		round, err := open(g)
+		if err != nil {
 			return err
 		}
-		wg.Go(func() {
+		go func() {
 			for i := 0; ; i++ {
-				if _, err := l.Lock(ctx); err != nil && !errors.Is(err, latchkey.ErrOwnerDied) {
-					errs <- err
-					return
-				}
-				if err := l.Unlock(ctx); err != nil {
-					errs <- err
-					return
-				}
-				if _, err := s.Acquire(ctx); err != nil && !errors.Is(err, latchkey.ErrOwnerDied) {
-					errs <- err
-					return
-				}
-				if err := s.Release(ctx, 1); err != nil {
+				if err := round(i); err != nil {
 					errs <- err
 					return
 				}
@@ -307,7 +318,7 @@ func roleChurn(ctx context.Context, m *shm.Manager, name string, n int) error {
 					say("round %d", i)
 				}
 			}
-		})
+		}()
 	}
 	return <-errs
 }
