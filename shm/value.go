@@ -2,7 +2,6 @@ package shm
 
 import (
 	"context"
-	"runtime"
 	"unsafe"
 
 	"github.com/latchkey/latchkey"
@@ -52,85 +51,42 @@ const (
 // call that modifies the number synchronizes before every later call, in
 // any process, that observes the modification.
 type Value[T Number] struct {
-	r *region
-	e elem
-	l locking
+	a Array[T] // of length 1
 }
 
 // Load returns the value.
-func (v *Value[T]) Load(ctx context.Context) (T, error) {
-	defer runtime.KeepAlive(v.r)
-	err := v.l.lock(ctx)
-	if !held(err) {
-		return 0, err
-	}
-	x := loadNum[T](v.e)
-	return x, v.l.unlock(ctx, err)
-}
+func (v *Value[T]) Load(ctx context.Context) (T, error) { return v.a.Load(ctx, 0) }
 
 // Store sets the value to x.
-func (v *Value[T]) Store(ctx context.Context, x T) error {
-	defer runtime.KeepAlive(v.r)
-	err := v.l.lock(ctx)
-	if !held(err) {
-		return err
-	}
-	storeNum(v.e, x)
-	return v.l.unlock(ctx, err)
-}
+func (v *Value[T]) Store(ctx context.Context, x T) error { return v.a.Store(ctx, 0, x) }
 
 // Add adds delta atomically and returns the new value.
-func (v *Value[T]) Add(ctx context.Context, delta T) (T, error) {
-	defer runtime.KeepAlive(v.r)
-	err := v.l.lock(ctx)
-	if !held(err) {
-		return 0, err
-	}
-	x := addNum(v.e, delta)
-	return x, v.l.unlock(ctx, err)
-}
+func (v *Value[T]) Add(ctx context.Context, delta T) (T, error) { return v.a.Add(ctx, 0, delta) }
 
 // Swap sets the value to x and returns the previous value.
-func (v *Value[T]) Swap(ctx context.Context, x T) (T, error) {
-	defer runtime.KeepAlive(v.r)
-	err := v.l.lock(ctx)
-	if !held(err) {
-		return 0, err
-	}
-	old := swapNum(v.e, x)
-	return old, v.l.unlock(ctx, err)
-}
+func (v *Value[T]) Swap(ctx context.Context, x T) (T, error) { return v.a.Swap(ctx, 0, x) }
 
 // CompareAndSwap sets the value to new if it equals old, and reports
 // whether it did.
 func (v *Value[T]) CompareAndSwap(ctx context.Context, old, new T) (bool, error) {
-	defer runtime.KeepAlive(v.r)
-	err := v.l.lock(ctx)
-	if !held(err) {
-		return false, err
-	}
-	ok := casNum(v.e, old, new)
-	return ok, v.l.unlock(ctx, err)
+	return v.a.CompareAndSwap(ctx, 0, old, new)
 }
 
 // GetLock returns the Value's lock (Python's get_lock()): its attached
 // [*Lock], the lock given in its Options, or nil for a raw Value.
-func (v *Value[T]) GetLock() latchkey.Locker { return v.l.locker() }
+func (v *Value[T]) GetLock() latchkey.Locker { return v.a.GetLock() }
 
 // Raw returns a handle on the same number that takes no lock (Python's
 // get_obj()), for code that holds the lock, or that needs only single
 // atomic steps.
-func (v *Value[T]) Raw() *Value[T] { return &Value[T]{r: v.r, e: v.e} }
+func (v *Value[T]) Raw() *Value[T] { return &Value[T]{*v.a.Raw()} }
 
 // Waiters returns the number of calls blocked on the Value's attached lock
 // (a snapshot).
-func (v *Value[T]) Waiters() int {
-	defer runtime.KeepAlive(v.r)
-	return v.r.waiters()
-}
+func (v *Value[T]) Waiters() int { return v.a.Waiters() }
 
 // Name returns the Value's name.
-func (v *Value[T]) Name() string { return v.r.name }
+func (v *Value[T]) Name() string { return v.a.Name() }
 
 // OpenValue opens the [Value] of T called name in m, initially 0, with the
 // lock that opts chooses (nil: an attached Lock). A name that belongs to
@@ -146,5 +102,5 @@ func OpenValue[T Number](ctx context.Context, m *Manager, name string, opts *Opt
 	if err != nil {
 		return nil, err
 	}
-	return &Value[T]{r: r, e: elem{unsafe.Add(r.base, offNumbers), k}, l: newLocking(r, offBody, opts)}, nil
+	return &Value[T]{Array[T]{r: r, p: unsafe.Add(r.base, offNumbers), k: k, n: 1, l: newLocking(r, offBody, opts)}}, nil
 }
