@@ -274,20 +274,18 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 			}
 			return 0, brokenBy(ctx.Err())
 		}
-		r.await(ctx, w)
-		t := r.begin()
-		arg := t.get(slotOff(w.slot, slotArg))
-		out, _, granted, lost := t.claim(w)
-		if !granted && !lost {
-			b.c.breakIt(t)
-		}
-		t.commit()
-		r.unlockGuard()
+		var arg uint64
+		out, _, err := r.settle(ctx, w, func(t *tx, _ uint64, granted, lost bool) {
+			arg = t.get(slotOff(w.slot, slotArg))
+			if !granted && !lost {
+				b.c.breakIt(t)
+			}
+		})
 		switch {
-		case lost:
-			return 0, errLost
-		case !granted:
-			return 0, brokenBy(ctx.Err())
+		case err == errLost:
+			return 0, err
+		case err != nil:
+			return 0, brokenBy(err)
 		case arg&barArgKindM == barArgHeld:
 			continue // the action finished: arrive now
 		case out == barBroke:

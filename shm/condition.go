@@ -200,17 +200,7 @@ func (c *Condition) Wait(ctx context.Context) error {
 		r.unlockGuard()
 		return err
 	}
-	r.await(ctx, w)
-	t = r.begin()
-	_, _, granted, lost := t.claim(w)
-	t.commit()
-	r.unlockGuard()
-	switch {
-	case lost:
-		err = errLost
-	case !granted:
-		err = ctx.Err()
-	}
+	_, _, err = r.settle(ctx, w, nil)
 	if rerr := c.lock.acquireRestore(context.WithoutCancel(ctx), saved); rerr != nil {
 		if err == nil {
 			return rerr

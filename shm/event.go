@@ -132,18 +132,8 @@ func (e *Event) Wait(ctx context.Context) error {
 	if err != nil || ok {
 		return err
 	}
-	r.await(ctx, w)
-	t := r.begin()
-	_, _, granted, lost := t.claim(w)
-	t.commit()
-	r.unlockGuard()
-	switch {
-	case lost:
-		return errLost
-	case !granted:
-		return ctx.Err()
-	}
-	return nil
+	_, _, err = r.settle(ctx, w, nil)
+	return err
 }
 
 // Waiters returns the number of Wait calls blocked on the event, in every

@@ -139,56 +139,48 @@ func (c lockCore) lock(ctx context.Context) (fence uint64, died bool, err error)
 	if err != nil || ok {
 		return fence, died, err
 	}
-	r.await(ctx, w)
-	t := r.begin()
-	fence, died, granted, lost := t.claim(w)
-	if !granted {
-		c.pin()
-		c.unpin(t)
-	}
-	t.commit()
-	r.unlockGuard()
-	switch {
-	case lost:
-		return 0, false, errLost
-	case !granted:
-		return 0, false, ctx.Err()
-	}
-	return fence, died, nil
+	return r.settle(ctx, w, func(t *tx, _ uint64, granted, _ bool) {
+		if !granted {
+			c.pin()
+			c.unpin(t)
+		}
+	})
 }
 
 // tryLock takes the lock if it is free and nobody waits. If it is held by
 // a process that died (checked at most once per interval), it reaps that
 // process and tries again.
 func (c lockCore) tryLock() (fence uint64, died bool, err error) {
-	r := c.r
-	for attempt := range 2 {
-		if f, d, ok := c.tryFast(); ok {
-			return f, d, nil
-		}
-		if s := c.word().Load(); s&lkLocked == 0 {
-			// Free but pinned: a guard section is at work, or waiters
-			// are about to be served.
-			r.lockGuard()
-			t := r.begin()
-			s = c.pin()
-			ok := s&lkLocked == 0 && t.get(offNWait) == 0
-			if ok {
-				fence, died = c.take(t, s)
-			} else {
-				c.dispatch(t)
-			}
-			t.commit()
-			r.unlockGuard()
-			if ok {
-				return fence, died, nil
-			}
-		}
-		if attempt == 1 || !r.checkSuspects(true) {
-			break
-		}
+	fence, died, ok := c.tryOnce()
+	if !ok && c.r.checkSuspects(true) {
+		fence, died, ok = c.tryOnce()
 	}
-	return 0, false, latchkey.ErrLocked
+	if !ok {
+		return 0, false, latchkey.ErrLocked
+	}
+	return fence, died, nil
+}
+
+// tryOnce takes the lock if it is free and nobody waits.
+func (c lockCore) tryOnce() (fence uint64, died, ok bool) {
+	if fence, died, ok = c.tryFast(); ok || c.word().Load()&lkLocked != 0 {
+		return fence, died, ok
+	}
+	// Free but pinned: a guard section is at work, or waiters are about
+	// to be served.
+	r := c.r
+	r.lockGuard()
+	t := r.begin()
+	s := c.pin()
+	ok = s&lkLocked == 0 && t.get(offNWait) == 0
+	if ok {
+		fence, died = c.take(t, s)
+	} else {
+		c.dispatch(t)
+	}
+	t.commit()
+	r.unlockGuard()
+	return fence, died, ok
 }
 
 // unlock releases the lock, handing it to the oldest waiter if there is

@@ -2,8 +2,6 @@ package shm
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -128,7 +126,7 @@ func (m *Manager) openAt(_ context.Context, path, name string, kind uint32, para
 			return r, r.check(name, kind, params, size)
 		}
 	}
-	data, key, _, err := mapFile(path, size, m.cfg.Mode, func(b []byte) {
+	data, key, err := mapFile(path, size, m.cfg.Mode, func(b []byte) {
 		initHeader(b, kind, params, name)
 		if initBody != nil {
 			initBody(&region{data: b, base: unsafe.Pointer(&b[0])})
@@ -153,8 +151,7 @@ func (m *Manager) openAt(_ context.Context, path, name string, kind uint32, para
 		unmap(data)
 		return nil, err
 	}
-	r.kind = r.u32(offKind).Load()
-	r.obj = newCore(r)
+	r.obj = newCore(r, kind)
 	if err := r.register(); err != nil {
 		unmap(data)
 		return nil, err
@@ -233,9 +230,9 @@ func describeParams(kind uint32, i int, got, want uint64) string {
 	return fmt.Sprintf("parameter %d is %d, not %d", i, got, want)
 }
 
-// newCore returns the recovery hooks of r's kind.
-func newCore(r *region) objectCore {
-	switch r.kind {
+// newCore returns the recovery hooks of r, an object of kind.
+func newCore(r *region, kind uint32) objectCore {
+	switch kind {
 	case kindSemaphore:
 		return semCore{r}
 	case kindRWLock:
@@ -300,21 +297,25 @@ func (m *Manager) OpenEvent(ctx context.Context, name string) (*Event, error) {
 // condition's identity: opening the name bound to another lock (or to its
 // own after another) returns [latchkey.ErrMismatch].
 func (m *Manager) OpenCondition(ctx context.Context, name string, lock latchkey.Locker) (*Condition, error) {
-	var opts *Options
+	var bound condLocker // nil: a Lock of the condition's own
 	switch l := lock.(type) {
 	case nil:
 	case *Lock:
 		if l == nil {
 			return nil, latchkey.Errorf(latchkey.KindInvalid, "shm: condition over a nil *Lock")
 		}
-		opts = &Options{Lock: l}
+		bound = l
 	case *RLock:
 		if l == nil {
 			return nil, latchkey.Errorf(latchkey.KindInvalid, "shm: condition over a nil *RLock")
 		}
-		opts = &Options{Lock: l}
+		bound = l
 	default:
 		return nil, latchkey.Errorf(latchkey.KindInvalid, "shm: a %T cannot be a condition's lock; use a *shm.Lock or *shm.RLock", lock)
+	}
+	var opts *Options
+	if bound != nil {
+		opts = &Options{Lock: bound}
 	}
 	mode, id0, id1, err := lockParams(opts)
 	if err != nil {
@@ -325,13 +326,8 @@ func (m *Manager) OpenCondition(ctx context.Context, name string, lock latchkey.
 	if err != nil {
 		return nil, err
 	}
-	c := &Condition{c: condCore{r}}
-	switch l := lock.(type) {
-	case *Lock:
-		c.lock = l
-	case *RLock:
-		c.lock = l
-	default:
+	c := &Condition{c: condCore{r}, lock: bound}
+	if bound == nil {
 		lr, err := m.openAt(ctx, m.companion(name), name, kindLock, [numParams]uint64{}, offBody+lkBodySize, nil)
 		if err != nil {
 			return nil, err
@@ -444,8 +440,7 @@ func (m *Manager) Remove(name string) error {
 func (m *Manager) companion(name string) string {
 	f := fileName(name)
 	if len(f)+2 > 255 {
-		h := sha256.Sum256([]byte(name))
-		f = filePrefix + "%h" + hex.EncodeToString(h[:])
+		f = hashedFileName(name)
 	}
 	return filepath.Join(m.cfg.Dir, f+"%L")
 }

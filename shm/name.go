@@ -28,8 +28,14 @@ func fileName(name string) string {
 		}
 	}
 	if len(b) > 255 {
-		h := sha256.Sum256([]byte(name))
-		return filePrefix + "%h" + hex.EncodeToString(h[:])
+		return hashedFileName(name)
 	}
 	return string(b)
+}
+
+// hashedFileName returns the file name of the object called name made of
+// the prefix, "%h" and the hex SHA-256 of name.
+func hashedFileName(name string) string {
+	h := sha256.Sum256([]byte(name))
+	return filePrefix + "%h" + hex.EncodeToString(h[:])
 }

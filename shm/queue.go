@@ -434,44 +434,30 @@ func (q *Queue) Put(ctx context.Context, v []byte) error {
 	}
 	var res error
 	w, ok, err := r.queue(ctx, qArgPut, func(t *tx) bool {
-		switch {
-		case t.get(offQShut) != 0:
-			res = latchkey.ErrShutDown
-		case t.oldestArg(qArgKindM, qArgPut) >= 0 || !q.c.room(t):
-			return false
-		default:
-			q.c.enter(t, v)
-		}
-		return true
+		res = q.tryPut(t, v)
+		return res != latchkey.ErrFull
 	})
 	if err != nil || ok {
 		return firstErr(err, res)
 	}
-	r.await(ctx, w)
-	t := r.begin()
-	fence, _, granted, lost := t.claim(w)
-	switch {
-	case granted && fence != 0:
-		t.add(offQResPut, -1)
-		if t.get(offQShut) != qShutNow {
-			q.c.enter(t, v)
+	res = nil
+	_, _, err = r.settle(ctx, w, func(t *tx, fence uint64, granted, _ bool) {
+		switch {
+		case granted && fence != 0:
+			t.add(offQResPut, -1)
+			if t.get(offQShut) != qShutNow {
+				q.c.enter(t, v)
+			}
+			// After an immediate Shutdown, the message is discarded
+			// at once, as Shutdown would have done had it been
+			// stored.
+			t.commit()
+			q.c.dispatch(t)
+		case granted:
+			res = latchkey.ErrShutDown
 		}
-		// After an immediate Shutdown, the message is discarded at
-		// once, as Shutdown would have done had it been stored.
-		t.commit()
-		q.c.dispatch(t)
-	case granted:
-		res = latchkey.ErrShutDown
-	}
-	t.commit()
-	r.unlockGuard()
-	switch {
-	case lost:
-		return errLost
-	case !granted:
-		return ctx.Err()
-	}
-	return res
+	})
+	return firstErr(err, res)
 }
 
 // TryPut adds a copy of v if there is room and no Put is waiting, and
@@ -486,6 +472,14 @@ func (q *Queue) TryPut(_ context.Context, v []byte) error {
 	r.lockGuard()
 	defer r.unlockGuard()
 	t := r.begin()
+	err := q.tryPut(t, v)
+	t.commit()
+	return err
+}
+
+// tryPut stores v, or reports why it cannot: ErrShutDown, or ErrFull if
+// Put must wait (putters wait already, or there is no room).
+func (q *Queue) tryPut(t *tx, v []byte) error {
 	switch {
 	case t.get(offQShut) != 0:
 		return latchkey.ErrShutDown
@@ -493,7 +487,6 @@ func (q *Queue) TryPut(_ context.Context, v []byte) error {
 		return latchkey.ErrFull
 	}
 	q.c.enter(t, v)
-	t.commit()
 	return nil
 }
 
@@ -553,24 +546,18 @@ func (q *Queue) Get(ctx context.Context) ([]byte, error) {
 		return v, firstErr(err, res)
 	}
 	res = nil
-	r.await(ctx, w)
-	t := r.begin()
-	fence, _, granted, lost := t.claim(w)
-	switch {
-	case granted && fence != 0:
-		v = q.c.get(t, fence-1)
-		t.commit()
-		q.c.dispatch(t)
-	case granted:
-		res = latchkey.ErrShutDown
-	}
-	t.commit()
-	r.unlockGuard()
-	switch {
-	case lost:
-		return nil, errLost
-	case !granted:
-		return nil, ctx.Err()
+	_, _, err = r.settle(ctx, w, func(t *tx, fence uint64, granted, _ bool) {
+		switch {
+		case granted && fence != 0:
+			v = q.c.get(t, fence-1)
+			t.commit()
+			q.c.dispatch(t)
+		case granted:
+			res = latchkey.ErrShutDown
+		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	return v, res
 }
@@ -635,18 +622,8 @@ func (q *Queue) Join(ctx context.Context) error {
 	if err != nil || ok {
 		return err
 	}
-	r.await(ctx, w)
-	t := r.begin()
-	_, _, granted, lost := t.claim(w)
-	t.commit()
-	r.unlockGuard()
-	switch {
-	case lost:
-		return errLost
-	case !granted:
-		return ctx.Err()
-	}
-	return nil
+	_, _, err = r.settle(ctx, w, nil)
+	return err
 }
 
 // Unfinished returns the number of tasks not yet marked done (Python's

@@ -103,7 +103,6 @@ type region struct {
 	base     unsafe.Pointer
 	path     string
 	name     string
-	kind     uint32
 	me       uint64        // this process's index in the process table
 	ident    uint64        // this process's identity
 	interval time.Duration // how long a wait lasts before liveness checks
@@ -127,7 +126,7 @@ type region struct {
 // their changes in r.begin()'s transaction (at most logCap words per
 // commit: split larger changes into steps that each leave a consistent
 // state, as semCore.dispatch does) and commit. A blocking call uses
-// queue (with a non-blocking attempt), await and claim; the code that
+// queue (with a non-blocking attempt) and settle; the code that
 // serves waiters grants their slots (tx.grant, whose doorbells ring when
 // the guard is released) and puts per-grant results in slotFence and
 // slotArg. Bytes too large for the log (a queue's items) are written to
@@ -627,6 +626,48 @@ func (t *tx) claim(w waiter) (fence uint64, died, granted, lost bool) {
 	granted = slotState(ctl) == slotGranted
 	t.free(w.slot)
 	return fence, ctl&slotDied != 0, granted, false
+}
+
+// settle finishes a blocking call queued as w: it waits (await), claims
+// the slot, lets then stage what the outcome calls for (then may be nil;
+// it runs with the guard held, and is told the fence and whether the slot
+// was granted or lost), commits, and releases the guard. It returns the
+// grant's fence and whether it came with ErrOwnerDied; errLost if the slot
+// was lost, and ctx.Err() if ctx ended before a grant.
+func (r *region) settle(ctx context.Context, w waiter, then func(t *tx, fence uint64, granted, lost bool)) (fence uint64, died bool, err error) {
+	r.await(ctx, w)
+	t := r.begin()
+	fence, died, granted, lost := t.claim(w)
+	if then != nil {
+		then(t, fence, granted, lost)
+	}
+	t.commit()
+	r.unlockGuard()
+	switch {
+	case lost:
+		return 0, false, errLost
+	case !granted:
+		return 0, false, ctx.Err()
+	}
+	return fence, died, nil
+}
+
+// tryTake runs take in a guard section and commits what it staged. If take
+// fails and a process that stands in its way has died (a suspect found
+// alive is not checked again for an interval), it reaps that process and
+// runs take once more. It returns take's result.
+func (r *region) tryTake(take func(t *tx) (fence uint64, died, ok bool)) (fence uint64, died, ok bool) {
+	for attempt := range 2 {
+		r.lockGuard()
+		t := r.begin()
+		fence, died, ok = take(t)
+		t.commit()
+		r.unlockGuard()
+		if ok || attempt == 1 || !r.checkSuspects(true) {
+			break
+		}
+	}
+	return fence, died, ok
 }
 
 // errLost is returned by a blocked call whose waiter slot was reaped: some

@@ -16,21 +16,20 @@ import (
 // exist: the new file gets size bytes, is filled by init while it has no
 // name yet, and then gets its name in one atomic link. So no process ever
 // sees a half-made object, and of several processes creating one name at
-// once exactly one wins; the others map the winner's file. created reports
-// whether this call made the file.
-func mapFile(path string, size int, mode os.FileMode, init func([]byte)) (data []byte, key fileKey, created bool, err error) {
+// once exactly one wins; the others map the winner's file.
+func mapFile(path string, size int, mode os.FileMode, init func([]byte)) (data []byte, key fileKey, err error) {
 	for range 8 {
 		data, key, err = mapExisting(path)
 		if !errors.Is(err, unix.ENOENT) {
-			return data, key, false, err
+			return data, key, err
 		}
 		data, key, err = createFile(path, size, mode, init)
 		if !errors.Is(err, unix.EEXIST) {
-			return data, key, err == nil, err
+			return data, key, err
 		}
 		// Another process linked the name first: map its file.
 	}
-	return nil, fileKey{}, false, fmt.Errorf("shm: %s keeps appearing and disappearing", path)
+	return nil, fileKey{}, fmt.Errorf("shm: %s keeps appearing and disappearing", path)
 }
 
 // mapExisting maps the whole file at path.

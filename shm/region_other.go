@@ -8,8 +8,8 @@ import (
 )
 
 // mapFile fails on systems other than Linux.
-func mapFile(string, int, os.FileMode, func([]byte)) ([]byte, fileKey, bool, error) {
-	return nil, fileKey{}, false, ErrUnsupported
+func mapFile(string, int, os.FileMode, func([]byte)) ([]byte, fileKey, error) {
+	return nil, fileKey{}, ErrUnsupported
 }
 
 // unmap is never called on systems other than Linux.

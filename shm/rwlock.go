@@ -182,28 +182,18 @@ func (h *RWLock) acquire(ctx context.Context, write bool) (latchkey.Fence, error
 		fence, died, ok = h.c.tryTake(t, write)
 		return ok
 	})
+	if err == nil && !ok {
+		fence, died, err = r.settle(ctx, w, func(t *tx, _ uint64, granted, lost bool) {
+			if !granted && !lost {
+				// A writer that leaves the head of the queue may let
+				// the readers behind it in.
+				t.commit()
+				h.c.dispatch(t)
+			}
+		})
+	}
 	if err != nil {
 		return 0, err
-	}
-	if !ok {
-		r.await(ctx, w)
-		t := r.begin()
-		var granted, lost bool
-		fence, died, granted, lost = t.claim(w)
-		if !granted && !lost {
-			// A writer that leaves the head of the queue may let
-			// the readers behind it in.
-			t.commit()
-			h.c.dispatch(t)
-		}
-		t.commit()
-		r.unlockGuard()
-		switch {
-		case lost:
-			return 0, errLost
-		case !granted:
-			return 0, ctx.Err()
-		}
 	}
 	h.own(write)
 	return grant(fence, died, nil)
@@ -226,21 +216,12 @@ func (h *RWLock) own(write bool) {
 func (h *RWLock) try(write bool) (latchkey.Fence, error) {
 	r := h.c.r
 	defer runtime.KeepAlive(r)
-	for attempt := range 2 {
-		r.lockGuard()
-		t := r.begin()
-		fence, died, ok := h.c.tryTake(t, write)
-		t.commit()
-		r.unlockGuard()
-		if ok {
-			h.own(write)
-			return grant(fence, died, nil)
-		}
-		if attempt == 1 || !r.checkSuspects(true) {
-			break
-		}
+	fence, died, ok := r.tryTake(func(t *tx) (uint64, bool, bool) { return h.c.tryTake(t, write) })
+	if !ok {
+		return 0, latchkey.ErrLocked
 	}
-	return 0, latchkey.ErrLocked
+	h.own(write)
+	return grant(fence, died, nil)
 }
 
 // release gives back one of h's holds, which h has already given up.

@@ -142,14 +142,8 @@ func (s *Semaphore) Acquire(ctx context.Context) (latchkey.Fence, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	r.lockGuard()
-	t := r.begin()
-	fence, died, ok := s.c.tryTake(t)
-	t.commit()
-	r.unlockGuard()
-	if ok {
-		return grant(fence, died, nil)
-	}
+	var fence uint64
+	var died bool
 	w, ok, err := r.queue(ctx, 0, func(t *tx) bool {
 		var ok bool
 		fence, died, ok = s.c.tryTake(t)
@@ -158,18 +152,7 @@ func (s *Semaphore) Acquire(ctx context.Context) (latchkey.Fence, error) {
 	if err != nil || ok {
 		return grant(fence, died, err)
 	}
-	r.await(ctx, w)
-	t = r.begin()
-	fence, died, granted, lost := t.claim(w)
-	t.commit()
-	r.unlockGuard()
-	switch {
-	case lost:
-		return 0, errLost
-	case !granted:
-		return 0, ctx.Err()
-	}
-	return grant(fence, died, nil)
+	return grant(r.settle(ctx, w, nil))
 }
 
 // TryAcquire takes a permit if one is free and nobody waits, and returns
@@ -177,20 +160,11 @@ func (s *Semaphore) Acquire(ctx context.Context) (latchkey.Fence, error) {
 func (s *Semaphore) TryAcquire(context.Context) (latchkey.Fence, error) {
 	r := s.c.r
 	defer runtime.KeepAlive(r)
-	for attempt := range 2 {
-		r.lockGuard()
-		t := r.begin()
-		fence, died, ok := s.c.tryTake(t)
-		t.commit()
-		r.unlockGuard()
-		if ok {
-			return grant(fence, died, nil)
-		}
-		if attempt == 1 || !r.checkSuspects(true) {
-			break
-		}
+	fence, died, ok := r.tryTake(s.c.tryTake)
+	if !ok {
+		return 0, latchkey.ErrNoPermit
 	}
-	return 0, latchkey.ErrNoPermit
+	return grant(fence, died, nil)
 }
 
 // Release returns n permits (n ≥ 1, else [latchkey.ErrInvalid]), all or
