@@ -85,6 +85,16 @@ func (o *owner) snapshot() {
 	go func() { o.snapDone <- l.WriteSnapshot(idx, data) }()
 }
 
+// waitSnapshot waits for the snapshot being written, if any, so that its
+// goroutine has finished before the log closes. The caller owns o: the
+// owner goroutine, or New and Close when it never ran.
+func (o *owner) waitSnapshot() {
+	if o.snapping {
+		<-o.snapDone
+		o.snapping = false
+	}
+}
+
 // The owner's snapshot: magic, version, the next session id, the owner's
 // sessions, then the machine's snapshot.
 const (

@@ -86,9 +86,11 @@ func newOwner(s *Server) *owner {
 	}
 }
 
-// run applies commands until the server shuts down, then says Goodbye to
-// every connection.
+// run applies commands until the server shuts down, or until the log
+// fails (Serve sees the owner return and shuts the server down), then
+// says Goodbye to every connection.
 func (o *owner) run() {
+	defer o.stop()
 	tick := max(o.s.cfg.MinTTL/4, 5*time.Millisecond)
 	t := time.NewTicker(tick)
 	defer t.Stop()
@@ -123,13 +125,9 @@ func (o *owner) run() {
 			o.expire(now)
 			o.route()
 		case <-o.s.shutdown:
-			o.stop()
 			return
 		}
 	}
-	// The log failed: Serve sees the owner return and shuts the server
-	// down.
-	o.stop()
 }
 
 // stop says Goodbye to every connection and waits for a snapshot being
@@ -140,9 +138,7 @@ func (o *owner) stop() {
 			os.c.goodbye(wire.ReasonShutdown, "server shutting down")
 		}
 	}
-	if o.snapping {
-		<-o.snapDone
-	}
+	o.waitSnapshot()
 }
 
 // route sends the machine's outputs to their connections, or holds them

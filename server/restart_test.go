@@ -11,6 +11,7 @@ import (
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/client"
+	"github.com/latchkey/latchkey/internal/wal"
 	"github.com/latchkey/latchkey/server"
 )
 
@@ -215,5 +216,29 @@ func TestRepairLog(t *testing.T) {
 	}
 	if n, err := v2.Load(ctx); err != nil || n != 0 {
 		t.Fatalf("value after the repair = %d, %v; want 0 (every record from the first on was cut)", n, err)
+	}
+}
+
+// TestCloseWithoutServeFinishesSnapshot: New may start a snapshot (the
+// records it replayed and its restart record reach SnapshotEvery); Close
+// without Serve waits for it before closing the log, so that the snapshot
+// is written and its goroutine has ended when Close returns.
+func TestCloseWithoutServeFinishesSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	for range 3 {
+		s, err := server.New(&server.Config{Addr: "127.0.0.1:0", DataDir: dir, SocketPath: server.Disabled, SnapshotEvery: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+	}
+	l, err := wal.Open(wal.Options{Dir: filepath.Join(dir, "wal")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	idx, _, err := l.Snapshot()
+	if err != nil || idx != l.Last() {
+		t.Fatalf("Snapshot() = %d, %v after three restarts, want the last record's index %d", idx, err, l.Last())
 	}
 }

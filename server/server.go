@@ -86,15 +86,10 @@ func New(cfg *Config) (*Server, error) {
 	if err := s.own.openLog(); err != nil {
 		return nil, err
 	}
-	closeLog := func() {
-		if s.own.log != nil {
-			s.own.log.Close()
-		}
-	}
 	if c.Addr != Disabled {
 		ln, err := net.Listen("tcp", c.Addr)
 		if err != nil {
-			closeLog()
+			s.closeLog()
 			return nil, fmt.Errorf("server: %w", err)
 		}
 		s.tcp = ln
@@ -105,7 +100,7 @@ func New(cfg *Config) (*Server, error) {
 			if s.tcp != nil {
 				s.tcp.Close()
 			}
-			closeLog()
+			s.closeLog()
 			return nil, err
 		}
 		s.unix = ln
@@ -171,12 +166,14 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// closeLog closes the write-ahead log once, after the owner has stopped.
+// closeLog closes the write-ahead log once, after the owner has stopped
+// (or when it never ran), once a snapshot being written has finished.
 func (s *Server) closeLog() {
 	s.logOnce.Do(func() {
 		if s.own.log == nil {
 			return
 		}
+		s.own.waitSnapshot() // one openLog started, if Serve never ran (stop waited for the others)
 		if err := s.own.log.Close(); err != nil && s.own.failed == nil {
 			s.log.Error("closing the write-ahead log", "err", err)
 		}
