@@ -57,14 +57,8 @@ func appendInput(b []byte, in *input) ([]byte, error) {
 		b = binary.AppendUvarint(b, uint64(in.ttl.Milliseconds()))
 		b = binary.AppendUvarint(b, uint64(in.maxFrame))
 	case inRequest:
-		// The frame without its length prefix, encoded in place.
-		start := len(b)
-		var err error
-		if b, err = wire.Append(b, in.req); err != nil {
-			return b[:start], err
-		}
-		n := copy(b[start:], b[start+4:])
-		b = b[:start+n]
+		// The frame without its length prefix.
+		return wire.AppendPayload(b, in.req)
 	case inCancel:
 		b = binary.AppendUvarint(b, in.rid)
 	case inEpoch:

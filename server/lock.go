@@ -372,9 +372,7 @@ func (rw *rwlock) abandon(m *machine, w *waiter, reply bool) {
 func (l *lock) save(e *snapEncoder) {
 	e.bool(l.locked)
 	e.handle(l.holder)
-	e.uvarint(l.fence)
-	e.bool(l.died)
-	e.waitList(&l.q)
+	e.grants(l.fence, l.died, &l.q)
 }
 
 func (l *lock) restore(d *snapDecoder) { l.restoreFor(d, l) }
@@ -384,37 +382,27 @@ func (l *lock) restore(d *snapDecoder) { l.restoreFor(d, l) }
 func (l *lock) restoreFor(d *snapDecoder, home object) {
 	l.locked = d.bool("locked")
 	d.handleRef("holder", func(h *handle) { l.holder = h })
-	l.fence = d.uvarint("fence")
-	l.died = d.bool("died")
-	d.waitList("waiters", &l.q, home)
+	l.fence, l.died = d.grants(&l.q, home)
 }
 
 func (r *rlock) save(e *snapEncoder) {
 	e.handle(r.owner)
-	e.uvarint(r.fence)
-	e.bool(r.died)
-	e.waitList(&r.q)
+	e.grants(r.fence, r.died, &r.q)
 }
 
 func (r *rlock) restore(d *snapDecoder) {
 	d.handleRef("owner", func(h *handle) { r.owner = h })
-	r.fence = d.uvarint("fence")
-	r.died = d.bool("died")
-	d.waitList("waiters", &r.q, r)
+	r.fence, r.died = d.grants(&r.q, r)
 }
 
 func (rw *rwlock) save(e *snapEncoder) {
 	e.int(rw.readers)
 	e.handle(rw.writer)
-	e.uvarint(rw.fence)
-	e.bool(rw.died)
-	e.waitList(&rw.q)
+	e.grants(rw.fence, rw.died, &rw.q)
 }
 
 func (rw *rwlock) restore(d *snapDecoder) {
 	rw.readers = d.int("readers")
 	d.handleRef("writer", func(h *handle) { rw.writer = h })
-	rw.fence = d.uvarint("fence")
-	rw.died = d.bool("died")
-	d.waitList("waiters", &rw.q, rw)
+	rw.fence, rw.died = d.grants(&rw.q, rw)
 }

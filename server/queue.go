@@ -364,8 +364,7 @@ func (qu *queue) save(e *snapEncoder) {
 	e.count(len(qu.out))
 	for _, dl := range qu.out {
 		e.uvarint(dl.s.id)
-		e.uvarint(dl.it.Seq)
-		e.bytes(dl.it.Val)
+		e.item(dl.it)
 	}
 }
 
@@ -390,8 +389,7 @@ func (qu *queue) restore(d *snapDecoder) {
 			}
 			qu.out[i].s = s
 		})
-		seq := d.uvarint("delivery seq")
-		qu.out = append(qu.out, delivery{it: itemq.Item{Seq: seq, Val: d.bytes("delivery item")}})
+		qu.out = append(qu.out, delivery{it: d.item("delivery seq", "delivery item")})
 	}
 }
 

@@ -133,16 +133,12 @@ func (sm *semaphore) save(e *snapEncoder) {
 	e.int(sm.value)
 	e.int(sm.initial)
 	e.bool(sm.bounded)
-	e.uvarint(sm.fence)
-	e.bool(sm.died)
-	e.waitList(&sm.q)
+	e.grants(sm.fence, sm.died, &sm.q)
 }
 
 func (sm *semaphore) restore(d *snapDecoder) {
 	sm.value = d.int("value")
 	sm.initial = d.int("initial")
 	sm.bounded = d.bool("bounded")
-	sm.fence = d.uvarint("fence")
-	sm.died = d.bool("died")
-	d.waitList("waiters", &sm.q, sm)
+	sm.fence, sm.died = d.grants(&sm.q, sm)
 }

@@ -196,32 +196,41 @@ func (e *snapEncoder) items(st *itemq.Store) {
 	all := st.All()
 	e.count(len(all))
 	for _, it := range all {
-		e.uvarint(it.Seq)
-		e.bytes(it.Val)
+		e.item(it)
 	}
+}
+
+// item appends a queue item: its sequence number and value.
+func (e *snapEncoder) item(it itemq.Item) {
+	e.uvarint(it.Seq)
+	e.bytes(it.Val)
+}
+
+// grants appends what every granting object (Lock, RLock, RWLock,
+// Semaphore) has: its fence counter, whether a holder died, its waiters.
+func (e *snapEncoder) grants(fence uint64, died bool, q *waitList) {
+	e.uvarint(fence)
+	e.bool(died)
+	e.waitList(q)
 }
 
 // frame appends f's wire payload. The machine only holds frames that
 // encode (machine.fits checks every response with results); should one
 // not, a stand-in that does is written instead.
 func (e *snapEncoder) frame(f wire.Frame) {
-	buf, err := wire.Append(e.frameBuf[:0], f)
+	buf, err := wire.AppendPayload(e.frameBuf[:0], f)
 	if err != nil {
 		switch f := f.(type) {
 		case *wire.Response:
 			r := &wire.Response{ID: f.ID}
 			r.SetErr(latchkey.Errorf(latchkey.KindUnavailable, "server: response lost in a snapshot: %v", err))
-			buf, _ = wire.Append(e.frameBuf[:0], r)
+			buf, _ = wire.AppendPayload(e.frameBuf[:0], r)
 		case *wire.Event:
-			buf, _ = wire.Append(e.frameBuf[:0], &wire.Event{Code: f.Code, Handle: f.Handle})
+			buf, _ = wire.AppendPayload(e.frameBuf[:0], &wire.Event{Code: f.Code, Handle: f.Handle})
 		}
 	}
 	e.frameBuf = buf
-	if len(buf) < 4 { // not a response or an event: never held by the machine
-		e.bytes(nil)
-		return
-	}
-	e.bytes(buf[4:])
+	e.bytes(buf) // empty if not a response or an event: never held by the machine
 }
 
 func (e *snapEncoder) objects() {
@@ -287,8 +296,7 @@ func (e *snapEncoder) session(s *session) {
 		e.bool(p.back.sq != nil)
 		if p.back.sq != nil {
 			e.object(p.back.sq)
-			e.uvarint(p.back.item.Seq)
-			e.bytes(p.back.item.Val)
+			e.item(p.back.item)
 		}
 	}
 	e.count(len(s.keptIDs))
@@ -680,10 +688,24 @@ func (d *snapDecoder) items(field string, order latchkey.Order) itemq.Store {
 	n := d.count(field)
 	its := make([]itemq.Item, 0, n)
 	for i := 0; i < n && d.err == nil; i++ {
-		seq := d.uvarint(field)
-		its = append(its, itemq.Item{Seq: seq, Val: d.bytes(field)})
+		its = append(its, d.item(field, field))
 	}
 	return itemq.Restore(order, its)
+}
+
+// item reads a queue item, naming its fields seqField and valField.
+func (d *snapDecoder) item(seqField, valField string) itemq.Item {
+	seq := d.uvarint(seqField)
+	return itemq.Item{Seq: seq, Val: d.bytes(valField)}
+}
+
+// grants reads what snapEncoder.grants wrote; the waiters are requests on
+// home (see waitList).
+func (d *snapDecoder) grants(q *waitList, home object) (fence uint64, died bool) {
+	fence = d.uvarint("fence")
+	died = d.bool("died")
+	d.waitList("waiters", q, home)
+	return fence, died
 }
 
 // frame reads a response or an event.
@@ -913,8 +935,7 @@ func (d *snapDecoder) session(id uint64) *session {
 			if !ok && d.err == nil {
 				d.fail("give back queue", "not a SimpleQueue")
 			}
-			seq := d.uvarint("give back seq")
-			p.back = giveBack{sq: sq, item: itemq.Item{Seq: seq, Val: d.bytes("give back item")}}
+			p.back = giveBack{sq: sq, item: d.item("give back seq", "give back item")}
 		}
 		s.outbox = append(s.outbox, p)
 	}

@@ -27,16 +27,27 @@ type Frame interface {
 // from len(dst)+4 on.
 func Append(dst []byte, f Frame) ([]byte, error) {
 	start := len(dst)
-	dst = append(dst, 0, 0, 0, 0, byte(f.Type()))
-	dst, err := f.appendBody(dst)
+	dst, err := AppendPayload(append(dst, 0, 0, 0, 0), f)
 	if err != nil {
 		return dst[:start], err
 	}
-	n := len(dst) - start - 4
-	if n > MaxMaxFrame {
+	binary.BigEndian.PutUint32(dst[start:], uint32(len(dst)-start-4))
+	return dst, nil
+}
+
+// AppendPayload is [Append] without the length prefix: it appends f's
+// payload, what [Decode] takes, for a caller that stores frames with a
+// length of its own (the server's log and snapshots). It checks what
+// Append checks and returns an error without extending dst.
+func AppendPayload(dst []byte, f Frame) ([]byte, error) {
+	start := len(dst)
+	dst, err := f.appendBody(append(dst, byte(f.Type())))
+	if err != nil {
+		return dst[:start], err
+	}
+	if n := len(dst) - start; n > MaxMaxFrame {
 		return dst[:start], &FrameSizeError{Size: uint64(n), Limit: MaxMaxFrame}
 	}
-	binary.BigEndian.PutUint32(dst[start:], uint32(n))
 	return dst, nil
 }
 

@@ -132,6 +132,10 @@ func roundTrip(t testing.TB, f wire.Frame) []byte {
 	if err != nil || !bytes.Equal(b, b2) {
 		t.Fatalf("re-encoding differs (%v):\n%x\n%x", err, b, b2)
 	}
+	p, err := wire.AppendPayload([]byte("keep"), f)
+	if err != nil || string(p[:4]) != "keep" || !bytes.Equal(p[4:], b[4:]) {
+		t.Fatalf("AppendPayload(%#v) = %x, %v; want keep then %x", f, p, err, b[4:])
+	}
 	return b
 }
 
@@ -197,6 +201,10 @@ func TestAppendRejects(t *testing.T) {
 			}
 			if string(b) != "keep" {
 				t.Fatalf("Append extended dst on error: %q", b)
+			}
+			b, err = wire.AppendPayload(dst, tc.f)
+			if !errors.Is(err, tc.want) || string(b) != "keep" {
+				t.Fatalf("AppendPayload = %q, %v; want keep, %v", b, err, tc.want)
 			}
 		})
 	}
