@@ -48,7 +48,7 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 	if b.opts.Action != nil {
 		action = 1
 	}
-	resp, err := b.h.block(ctx, modeAlways, wire.OpBarrierWait, []int64{action})
+	resp, err := b.h.callWith(ctx, modeAlways, wire.OpBarrierWait, []int64{action}, nil)
 	if err != nil {
 		if isCtxErr(err) {
 			return 0, fmt.Errorf("%w: %w", latchkey.ErrBrokenBarrier, err)

@@ -29,12 +29,12 @@ type Condition struct {
 
 // Lock acquires the bound lock.
 func (c *Condition) Lock(ctx context.Context) (latchkey.Fence, error) {
-	return c.h.fence(ctx, modeNormal, wire.OpConditionLock)
+	return c.h.fence(ctx, wire.OpConditionLock)
 }
 
 // TryLock acquires the bound lock if that is possible without waiting.
 func (c *Condition) TryLock(ctx context.Context) (latchkey.Fence, error) {
-	return c.h.fence(ctx, modeNormal, wire.OpConditionTryLock)
+	return c.h.fence(ctx, wire.OpConditionTryLock)
 }
 
 // Unlock releases the bound lock.
@@ -48,8 +48,7 @@ func (c *Condition) Unlock(ctx context.Context) error {
 // whose ctx is already done returns ctx.Err() at once, leaving the lock as
 // it is.
 func (c *Condition) Wait(ctx context.Context) error {
-	_, err := c.h.block(ctx, modeNormal, wire.OpConditionWait, nil)
-	return err
+	return c.h.none(ctx, wire.OpConditionWait, nil, nil)
 }
 
 // WaitFor evaluates pred with the lock held and waits until it holds. It

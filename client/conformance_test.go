@@ -12,11 +12,10 @@ import (
 	"github.com/latchkey/latchkey/server"
 )
 
-// startServer starts a real server on 127.0.0.1:0 and a Unix socket in a
-// fresh directory, stopped at the end of the test, and returns the
-// address a client dials: TCP, or the socket with unix set.
-// startServer starts a server without durability (SyncNone) for the
-// test and returns its address.
+// startServer starts a real server without durability (SyncNone) on
+// 127.0.0.1:0 and a Unix socket in a fresh directory, stopped at the end
+// of the test, and returns the address a client dials: TCP, or the socket
+// with unix set.
 func startServer(t testing.TB, unix bool) string {
 	t.Helper()
 	return startServerSync(t, unix, server.SyncNone)

@@ -30,6 +30,5 @@ func (e *Event) IsSet(ctx context.Context) (bool, error) {
 
 // Wait blocks until the flag is set or ctx is done.
 func (e *Event) Wait(ctx context.Context) error {
-	_, err := e.h.block(ctx, modeNormal, wire.OpEventWait, nil)
-	return err
+	return e.h.none(ctx, wire.OpEventWait, nil, nil)
 }

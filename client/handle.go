@@ -18,20 +18,21 @@ type handle struct {
 	hold *holdState // the lost signal, for handles that hold something
 }
 
-// call sends a non-blocking op through h.
+// call sends an op through h, blocking or not, and waits for its answer
+// (modeNormal).
 func (h *handle) call(ctx context.Context, op wire.Op, ints []int64, bytes [][]byte) (*wire.Response, error) {
-	return h.c.do(ctx, &wire.Request{Op: op, Object: h.obj, Handle: h.id, Name: h.name, Ints: ints, Bytes: bytes}, modeNormal)
+	return h.callWith(ctx, modeNormal, op, ints, bytes)
 }
 
-// block sends a blocking op through h.
-func (h *handle) block(ctx context.Context, mode callMode, op wire.Op, ints []int64) (*wire.Response, error) {
-	return h.c.do(ctx, &wire.Request{Op: op, Object: h.obj, Handle: h.id, Name: h.name, Ints: ints}, mode)
+// callWith is call with the given mode.
+func (h *handle) callWith(ctx context.Context, mode callMode, op wire.Op, ints []int64, bytes [][]byte) (*wire.Response, error) {
+	return h.c.do(ctx, &wire.Request{Op: op, Object: h.obj, Handle: h.id, Name: h.name, Ints: ints, Bytes: bytes}, mode)
 }
 
 // fence sends a granting op and returns its fence; an OwnerDied error
 // comes with the grant's fence.
-func (h *handle) fence(ctx context.Context, mode callMode, op wire.Op) (latchkey.Fence, error) {
-	resp, err := h.block(ctx, mode, op, nil)
+func (h *handle) fence(ctx context.Context, op wire.Op) (latchkey.Fence, error) {
+	resp, err := h.call(ctx, op, nil, nil)
 	if err != nil && (resp == nil || latchkey.KindOf(err) != latchkey.KindOwnerDied) {
 		return 0, err
 	}
@@ -42,13 +43,13 @@ func (h *handle) fence(ctx context.Context, mode callMode, op wire.Op) (latchkey
 	return latchkey.Fence(f), err
 }
 
-// none sends a non-blocking op that returns nothing.
+// none sends an op that returns nothing.
 func (h *handle) none(ctx context.Context, op wire.Op, ints []int64, bytes [][]byte) error {
 	_, err := h.call(ctx, op, ints, bytes)
 	return err
 }
 
-// int sends a non-blocking op and returns Ints[0].
+// int sends an op and returns Ints[0].
 func (h *handle) int(ctx context.Context, op wire.Op, ints []int64, bytes [][]byte) (int64, error) {
 	resp, err := h.call(ctx, op, ints, bytes)
 	if err != nil {
@@ -57,7 +58,7 @@ func (h *handle) int(ctx context.Context, op wire.Op, ints []int64, bytes [][]by
 	return intAt(resp, 0)
 }
 
-// bool sends a non-blocking op and returns Ints[0] as a boolean.
+// bool sends an op and returns Ints[0] as a boolean.
 func (h *handle) bool(ctx context.Context, op wire.Op, ints []int64, bytes [][]byte) (bool, error) {
 	n, err := h.int(ctx, op, ints, bytes)
 	return n != 0, err

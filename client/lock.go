@@ -27,13 +27,13 @@ type Lock struct{ h *handle }
 // Lock blocks until the lock is acquired or ctx is done, and returns the
 // grant's fencing token.
 func (l *Lock) Lock(ctx context.Context) (latchkey.Fence, error) {
-	return l.h.fence(ctx, modeNormal, wire.OpLockLock)
+	return l.h.fence(ctx, wire.OpLockLock)
 }
 
 // TryLock acquires the lock if it is free and no one waits, and returns
 // latchkey.ErrLocked otherwise.
 func (l *Lock) TryLock(ctx context.Context) (latchkey.Fence, error) {
-	return l.h.fence(ctx, modeNormal, wire.OpLockTryLock)
+	return l.h.fence(ctx, wire.OpLockTryLock)
 }
 
 // Unlock releases the lock, or returns latchkey.ErrNotHeld.

@@ -26,8 +26,7 @@ type Queue struct {
 
 // Put blocks until there is room or ctx is done, then adds v.
 func (q *Queue) Put(ctx context.Context, v []byte) error {
-	_, err := q.h.c.do(ctx, &wire.Request{Op: wire.OpQueuePut, Object: q.h.obj, Handle: q.h.id, Name: q.h.name, Bytes: [][]byte{v}}, modeNormal)
-	return err
+	return q.h.none(ctx, wire.OpQueuePut, nil, [][]byte{v})
 }
 
 // TryPut adds v if there is room, latchkey.ErrFull otherwise.
@@ -37,7 +36,7 @@ func (q *Queue) TryPut(ctx context.Context, v []byte) error {
 
 // Get removes and returns the next item, blocking while the queue is empty.
 func (q *Queue) Get(ctx context.Context) ([]byte, error) {
-	resp, err := q.h.block(ctx, modeNormal, wire.OpQueueGet, nil)
+	resp, err := q.h.call(ctx, wire.OpQueueGet, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -69,8 +68,7 @@ func (q *Queue) TaskDone(ctx context.Context) error {
 
 // Join blocks until every item put has been marked done, or ctx is done.
 func (q *Queue) Join(ctx context.Context) error {
-	_, err := q.h.block(ctx, modeNormal, wire.OpQueueJoin, nil)
-	return err
+	return q.h.none(ctx, wire.OpQueueJoin, nil, nil)
 }
 
 // Unfinished returns the number of tasks not yet marked done.

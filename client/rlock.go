@@ -23,13 +23,13 @@ type RLock struct{ h *handle }
 // Lock acquires the lock, or increments the recursion count if this
 // handle holds it, and returns the fence of the first grant.
 func (l *RLock) Lock(ctx context.Context) (latchkey.Fence, error) {
-	return l.h.fence(ctx, modeNormal, wire.OpRLockLock)
+	return l.h.fence(ctx, wire.OpRLockLock)
 }
 
 // TryLock is Lock's non-blocking form: latchkey.ErrLocked if another
 // handle owns the lock.
 func (l *RLock) TryLock(ctx context.Context) (latchkey.Fence, error) {
-	return l.h.fence(ctx, modeNormal, wire.OpRLockTryLock)
+	return l.h.fence(ctx, wire.OpRLockTryLock)
 }
 
 // Unlock decrements the recursion count, or returns latchkey.ErrNotOwner.

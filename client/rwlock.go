@@ -20,13 +20,13 @@ type RWLock struct{ h *handle }
 
 // Lock blocks until the handle holds the write lock or ctx is done.
 func (l *RWLock) Lock(ctx context.Context) (latchkey.Fence, error) {
-	return l.h.fence(ctx, modeNormal, wire.OpRWLockLock)
+	return l.h.fence(ctx, wire.OpRWLockLock)
 }
 
 // TryLock takes the write lock if no one holds or waits for it, and
 // returns latchkey.ErrLocked otherwise.
 func (l *RWLock) TryLock(ctx context.Context) (latchkey.Fence, error) {
-	return l.h.fence(ctx, modeNormal, wire.OpRWLockTryLock)
+	return l.h.fence(ctx, wire.OpRWLockTryLock)
 }
 
 // Unlock releases the handle's write hold, or returns latchkey.ErrNotHeld.
@@ -36,13 +36,13 @@ func (l *RWLock) Unlock(ctx context.Context) error {
 
 // RLock blocks until the handle holds a read lock or ctx is done.
 func (l *RWLock) RLock(ctx context.Context) (latchkey.Fence, error) {
-	return l.h.fence(ctx, modeNormal, wire.OpRWLockRLock)
+	return l.h.fence(ctx, wire.OpRWLockRLock)
 }
 
 // TryRLock takes a read lock if no writer holds or waits, and returns
 // latchkey.ErrLocked otherwise.
 func (l *RWLock) TryRLock(ctx context.Context) (latchkey.Fence, error) {
-	return l.h.fence(ctx, modeNormal, wire.OpRWLockTryRLock)
+	return l.h.fence(ctx, wire.OpRWLockTryRLock)
 }
 
 // RUnlock releases one of the handle's read holds, or returns

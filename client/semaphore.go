@@ -20,13 +20,13 @@ type Semaphore struct{ h *handle }
 
 // Acquire blocks until a permit is taken or ctx is done.
 func (s *Semaphore) Acquire(ctx context.Context) (latchkey.Fence, error) {
-	return s.h.fence(ctx, modeNormal, wire.OpSemaphoreAcquire)
+	return s.h.fence(ctx, wire.OpSemaphoreAcquire)
 }
 
 // TryAcquire takes a permit if one is free and no one waits, and returns
 // latchkey.ErrNoPermit otherwise.
 func (s *Semaphore) TryAcquire(ctx context.Context) (latchkey.Fence, error) {
-	return s.h.fence(ctx, modeNormal, wire.OpSemaphoreTryAcquire)
+	return s.h.fence(ctx, wire.OpSemaphoreTryAcquire)
 }
 
 // Release returns n permits (n ≥ 1), all or nothing.

@@ -23,7 +23,7 @@ func (q *SimpleQueue) Put(ctx context.Context, v []byte) error {
 // Get blocks until an item is available or ctx is done, and removes and
 // returns it.
 func (q *SimpleQueue) Get(ctx context.Context) ([]byte, error) {
-	resp, err := q.h.block(ctx, modeNormal, wire.OpSimpleQueueGet, nil)
+	resp, err := q.h.call(ctx, wire.OpSimpleQueueGet, nil, nil)
 	if err != nil {
 		return nil, err
 	}
