@@ -81,8 +81,9 @@ func runOwner(b *testing.B, l *Log, payload []byte, clients int) {
 		reply chan struct{}
 	}
 	reqs := make(chan request, clients)
-	done := make(chan struct{})
+	done, ownerDone := make(chan struct{}), make(chan struct{})
 	go func() { // the owner
+		defer close(ownerDone)
 		var hold []held
 		release := func() {
 			d := l.Durable()
@@ -123,4 +124,5 @@ func runOwner(b *testing.B, l *Log, payload []byte, clients int) {
 	}
 	wg.Wait()
 	close(done)
+	<-ownerDone
 }

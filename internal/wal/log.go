@@ -50,8 +50,9 @@ type Log struct {
 	activeSize  int64  // its size: the header and the records written
 	dirty       bool   // written to since its last fsync
 
-	snapMu sync.Mutex // guards snap; held throughout WriteSnapshot and Snapshot
+	snapMu sync.Mutex // guards snap, opened; held throughout WriteSnapshot and Snapshot
 	snap   uint64     // the index of the latest snapshot, 0 if none
+	opened []byte     // snap's data as Open read and checked it, for the first Snapshot; then nil
 
 	closeOnce sync.Once
 	closeErr  error
@@ -185,6 +186,7 @@ func (l *Log) Close() error {
 		<-l.done
 		l.snapMu.Lock() // wait for a WriteSnapshot in progress
 		defer l.snapMu.Unlock()
+		l.opened = nil
 		err := l.active.Close()
 		if uerr := l.unlock(); err == nil {
 			err = uerr
@@ -213,19 +215,23 @@ func (l *Log) run() {
 		case <-l.wake:
 			l.flush()
 		case <-tick:
-			if l.dirty && l.Err() == nil {
-				if err := l.syncActive(); err != nil {
-					l.fail(err)
-				}
-			}
+			l.syncDirty()
 		case <-l.stop:
 			l.flush()
-			if l.dirty && l.opts.Sync != SyncNever && l.Err() == nil {
-				if err := l.syncActive(); err != nil {
-					l.fail(err)
-				}
+			if l.opts.Sync != SyncNever {
+				l.syncDirty()
 			}
 			return
+		}
+	}
+}
+
+// syncDirty fsyncs the active segment if it was written to since its last
+// fsync and the log has not failed, and fails the log if the fsync does.
+func (l *Log) syncDirty() {
+	if l.dirty && l.Err() == nil {
+		if err := l.syncActive(); err != nil {
+			l.fail(err)
 		}
 	}
 }
@@ -288,10 +294,7 @@ func (l *Log) write(batch []byte) error {
 
 // writeActive appends p to the active segment.
 func (l *Log) writeActive(p []byte) error {
-	n, err := l.active.Write(p)
-	if err == nil && n < len(p) {
-		err = io.ErrShortWrite
-	}
+	n, err := writeFull(l.active, p)
 	if n > 0 {
 		l.dirty = true
 	}
@@ -335,24 +338,40 @@ func (l *Log) createSegment(first uint64) (File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create segment: %w", err)
 	}
-	h := appendSegHeader(nil, first)
-	n, err := f.Write(h)
-	if err == nil && n < len(h) {
-		err = io.ErrShortWrite
-	}
-	if err != nil {
-		f.Close()
-		return nil, fileErr("write", name, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return nil, fileErr("sync", name, err)
+	if err := writeSynced(f, name, appendSegHeader(nil, first)); err != nil {
+		return nil, err
 	}
 	if err := l.fs.SyncDir(l.opts.Dir); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("fsync directory %s: %w", l.opts.Dir, err)
 	}
 	return f, nil
+}
+
+// writeFull writes p to f; a short write without an error is
+// io.ErrShortWrite.
+func writeFull(f File, p []byte) (int, error) {
+	n, err := f.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	return n, err
+}
+
+// writeSynced writes parts to f, the file name, and fsyncs it. On error it
+// closes f.
+func writeSynced(f File, name string, parts ...[]byte) error {
+	for _, p := range parts {
+		if _, err := writeFull(f, p); err != nil {
+			f.Close()
+			return fileErr("write", name, err)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fileErr("sync", name, err)
+	}
+	return nil
 }
 
 // syncActive fsyncs the active segment.

@@ -359,13 +359,16 @@ func TestDiskErrors(t *testing.T) {
 				}
 				bad = i
 			}
-			deadline := time.Now().Add(10 * time.Second)
-			for l.Err() == nil && time.Now().Before(deadline) {
+			deadline := time.NewTimer(10 * time.Second)
+		wait:
+			for l.Err() == nil {
 				select {
 				case <-l.Notify():
-				case <-time.After(time.Until(deadline)):
+				case <-deadline.C:
+					break wait
 				}
 			}
+			deadline.Stop()
 			err := l.Err()
 			if !errors.Is(err, ErrFailed) || !errors.Is(err, eio) && !errors.Is(err, io.ErrShortWrite) {
 				t.Fatalf("Err() = %v, want ErrFailed wrapping the cause", err)

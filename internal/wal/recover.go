@@ -31,7 +31,7 @@ func (l *Log) recover() error {
 
 	if len(snaps) > 0 {
 		l.snap = snaps[len(snaps)-1]
-		if _, err := l.readSnapshot(l.snap); err != nil {
+		if l.opened, err = l.readSnapshot(l.snap); err != nil {
 			return err
 		}
 		for _, i := range snaps[:len(snaps)-1] {

@@ -2,14 +2,15 @@ package wal
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"slices"
 )
 
 // Snapshot returns the latest snapshot's index and data, read from its
 // file and checked, or 0, nil, nil if there is none. A snapshot that
-// fails its check is a [*CorruptError] naming the file.
+// fails its check is a [*CorruptError] naming the file. The first call
+// after Open returns the data Open read and checked, rather than read the
+// file twice at start-up.
 func (l *Log) Snapshot() (index uint64, data []byte, err error) {
 	l.snapMu.Lock()
 	defer l.snapMu.Unlock()
@@ -18,6 +19,9 @@ func (l *Log) Snapshot() (index uint64, data []byte, err error) {
 	}
 	if l.snap == 0 {
 		return 0, nil, nil
+	}
+	if data, l.opened = l.opened, nil; data != nil {
+		return l.snap, data, nil
 	}
 	data, err = l.readSnapshot(l.snap)
 	if err != nil {
@@ -66,7 +70,7 @@ func (l *Log) WriteSnapshot(index uint64, data []byte) error {
 		return fmt.Errorf("wal: write snapshot: fsync directory %s: %w", l.opts.Dir, err)
 	}
 	old := l.snap
-	l.snap = index
+	l.snap, l.opened = index, nil
 	if old != 0 && old != index {
 		l.remove(snapName(old))
 	}
@@ -80,19 +84,8 @@ func (l *Log) writeFile(name string, parts ...[]byte) error {
 	if err != nil {
 		return err
 	}
-	for _, p := range parts {
-		n, err := f.Write(p)
-		if err == nil && n < len(p) {
-			err = io.ErrShortWrite
-		}
-		if err != nil {
-			f.Close()
-			return fileErr("write", name, err)
-		}
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fileErr("sync", name, err)
+	if err := writeSynced(f, name, parts...); err != nil {
+		return err
 	}
 	return f.Close()
 }

@@ -260,3 +260,27 @@ func TestSnapshotWriteFailure(t *testing.T) {
 	checkRecs(t, l, 10, last)
 	waitDurable(t, l, appendRecs(t, l, 1))
 }
+
+// TestSnapshotReadOnceAtOpen: the first Snapshot after Open returns what
+// Open read and checked instead of reading the file again; later calls
+// read it.
+func TestSnapshotReadOnceAtOpen(t *testing.T) {
+	forEachFS(t, func(t *testing.T, e *env) {
+		l := e.open(t, Options{})
+		last := appendRecs(t, l, 5)
+		if err := l.WriteSnapshot(last, []byte("the state")); err != nil {
+			t.Fatal(err)
+		}
+		l.Close()
+		l = e.open(t, Options{})
+		name := e.path(snapName(last))
+		orig := e.read(t, name)
+		e.write(t, name, flip(orig, 40))
+		if i, data, err := l.Snapshot(); i != last || string(data) != "the state" || err != nil {
+			t.Fatalf("first Snapshot() = %d, %q, %v; want %d, the state Open read", i, data, err, last)
+		}
+		if _, _, err := l.Snapshot(); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("second Snapshot() of a file corrupted since Open: %v", err)
+		}
+	})
+}
