@@ -53,6 +53,7 @@ type Server struct {
 	once     sync.Once
 	done     chan struct{} // closed when Serve has finished
 	served   chan struct{} // closed when Serve starts
+	startMu  sync.Mutex    // orders Serve's start with Close's look at served
 
 	own     *owner                // the state's owner, run by Serve
 	fatal   atomic.Pointer[error] // why the server stopped by itself (a disk failure)
@@ -157,13 +158,27 @@ func (s *Server) Close() error {
 			s.unix.Close()
 		}
 	})
-	select {
-	case <-s.served:
+	// Under startMu, Serve has either started (and will see shutdown and
+	// return) or will never start: it checks shutdown under the same lock.
+	s.startMu.Lock()
+	started := isClosed(s.served)
+	s.startMu.Unlock()
+	if started {
 		<-s.done
-	default:
+	} else {
 		s.closeLog() // Serve never ran
 	}
 	return nil
+}
+
+// isClosed reports whether ch is closed.
+func isClosed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // closeLog closes the write-ahead log once, after the owner has stopped
@@ -185,14 +200,17 @@ func (s *Server) closeLog() {
 // Close, once every goroutine it started has exited. It may be called
 // once.
 func (s *Server) Serve(ctx context.Context) error {
-	select {
-	case <-s.shutdown:
+	s.startMu.Lock()
+	switch {
+	case isClosed(s.shutdown):
+		s.startMu.Unlock()
 		return ErrServerClosed
-	case <-s.served:
+	case isClosed(s.served):
+		s.startMu.Unlock()
 		return errors.New("server: Serve called twice")
-	default:
 	}
 	close(s.served)
+	s.startMu.Unlock()
 	defer close(s.done)
 	ownerDone := make(chan struct{})
 	go func() {

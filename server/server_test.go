@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"log/slog"
 	"net"
 	"path/filepath"
 	"strings"
@@ -494,4 +495,32 @@ func TestPendingLimit(t *testing.T) {
 		c.req(wire.OpEventWait, wire.ObjectEvent, 1, "e", nil)
 	}
 	c.expectGoodbye(wire.ReasonLimit)
+}
+
+// TestServeCloseRace: Close racing two Serve calls never closes the log
+// under a starting owner and never panics: every Serve returns
+// ErrServerClosed or the called-twice error, and nothing is logged at
+// error level.
+func TestServeCloseRace(t *testing.T) {
+	for range 20 {
+		logs := &syncBuf{}
+		s, err := New(&Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), SocketPath: Disabled,
+			Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelError}))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error, 2)
+		for range 2 {
+			go func() { errs <- s.Serve(context.Background()) }()
+		}
+		s.Close()
+		for range 2 {
+			if err := <-errs; !errors.Is(err, ErrServerClosed) && (err == nil || !strings.Contains(err.Error(), "called twice")) {
+				t.Fatalf("Serve racing Close = %v; want ErrServerClosed or called twice", err)
+			}
+		}
+		if l := logs.String(); l != "" {
+			t.Fatalf("errors logged: %s", l)
+		}
+	}
 }
