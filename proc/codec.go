@@ -1,7 +1,6 @@
 package proc
 
 import (
-	"encoding/json"
 	"math"
 	"strconv"
 	"unicode/utf8"
@@ -28,7 +27,7 @@ type wireCodec[T any] interface {
 func wireCodecOf[T any](c latchkey.Codec[T]) wireCodec[T] {
 	if _, ok := c.(latchkey.JSON[T]); ok {
 		if f := jsonFastOf[T](); f != nil {
-			return f.(wireCodec[T])
+			return f
 		}
 	}
 	return plainCodec[T]{c}
@@ -47,26 +46,19 @@ func (p plainCodec[T]) append(dst []byte, v T) ([]byte, error) {
 
 func (p plainCodec[T]) decode(b []byte) (T, error) { return p.c.Decode(b) }
 
-// jsonFast is the hand-written JSON of one type, which is also its
-// wireCodec. appendJSON returns false for a value it leaves to
-// encoding/json; parseJSON parses a value at the start of b, and returns
-// false for anything but the form appendJSON writes.
+// jsonFast is the hand-written JSON of one type, which is its wireCodec:
+// append writes what encoding/json writes, and leaves a value it does not
+// handle to it (jsonMarshal); parseJSON parses a value at the start of b,
+// and returns false for anything but the form append writes.
 type jsonFast[T any] interface {
 	wireCodec[T]
-	appendJSON(dst []byte, v T) ([]byte, bool)
 	parseJSON(b []byte) (v T, n int, ok bool)
 }
 
-// jsonAppend is the wireCodec's append of f.
-func jsonAppend[T any, F jsonFast[T]](f F, dst []byte, v T) ([]byte, error) {
-	if b, ok := f.appendJSON(dst, v); ok {
-		return b, nil
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return dst, err
-	}
-	return append(dst, b...), nil
+// jsonMarshal appends v as encoding/json writes it: the fast codecs' way
+// out for a value they leave to it.
+func jsonMarshal[T any](dst []byte, v T) ([]byte, error) {
+	return plainCodec[T]{latchkey.JSON[T]{}}.append(dst, v)
 }
 
 // jsonDecode is the wireCodec's decode of f.
@@ -74,14 +66,7 @@ func jsonDecode[T any, F jsonFast[T]](f F, b []byte) (T, error) {
 	if v, n, ok := f.parseJSON(b); ok && n == len(b) {
 		return v, nil
 	}
-	return jsonUnmarshal[T](b)
-}
-
-// jsonUnmarshal is latchkey.JSON's Decode.
-func jsonUnmarshal[T any](b []byte) (T, error) {
-	var v T
-	err := json.Unmarshal(b, &v)
-	return v, err
+	return latchkey.JSON[T]{}.Decode(b)
 }
 
 // jsonFastOf returns the fast JSON of T, or nil. Only the basic types
@@ -104,17 +89,17 @@ func jsonFastOf[T any]() jsonFast[T] {
 	case int64:
 		f = jsonInt[int64]{}
 	case uint:
-		f = jsonUint[uint]{}
+		f = jsonInt[uint]{}
 	case uint8:
-		f = jsonUint[uint8]{}
+		f = jsonInt[uint8]{}
 	case uint16:
-		f = jsonUint[uint16]{}
+		f = jsonInt[uint16]{}
 	case uint32:
-		f = jsonUint[uint32]{}
+		f = jsonInt[uint32]{}
 	case uint64:
-		f = jsonUint[uint64]{}
+		f = jsonInt[uint64]{}
 	case uintptr:
-		f = jsonUint[uintptr]{}
+		f = jsonInt[uintptr]{}
 	case float32:
 		f = jsonFloat[float32]{}
 	case float64:
@@ -130,12 +115,8 @@ func jsonFastOf[T any]() jsonFast[T] {
 
 type jsonBool struct{}
 
-func (j jsonBool) append(dst []byte, v bool) ([]byte, error) { return jsonAppend(j, dst, v) }
-func (j jsonBool) decode(b []byte) (bool, error)             { return jsonDecode(j, b) }
-
-func (jsonBool) appendJSON(dst []byte, v bool) ([]byte, bool) {
-	return strconv.AppendBool(dst, v), true
-}
+func (jsonBool) append(dst []byte, v bool) ([]byte, error) { return strconv.AppendBool(dst, v), nil }
+func (j jsonBool) decode(b []byte) (bool, error)           { return jsonDecode(j, b) }
 
 func (jsonBool) parseJSON(b []byte) (bool, int, bool) {
 	switch {
@@ -147,51 +128,32 @@ func (jsonBool) parseJSON(b []byte) (bool, int, bool) {
 	return false, 0, false
 }
 
-type jsonInt[I int | int8 | int16 | int32 | int64] struct{}
+// jsonInt is the JSON of the integer types, signed and unsigned.
+type jsonInt[I int | int8 | int16 | int32 | int64 | uint | uint8 | uint16 | uint32 | uint64 | uintptr] struct{}
 
 func (jsonInt[I]) append(dst []byte, v I) ([]byte, error) {
-	return strconv.AppendInt(dst, int64(v), 10), nil
+	if ^I(0) < 0 { // signed
+		return strconv.AppendInt(dst, int64(v), 10), nil
+	}
+	return strconv.AppendUint(dst, uint64(v), 10), nil
 }
 
 func (j jsonInt[I]) decode(b []byte) (I, error) { return jsonDecode(j, b) }
 
-func (jsonInt[I]) appendJSON(dst []byte, v I) ([]byte, bool) {
-	return strconv.AppendInt(dst, int64(v), 10), true
-}
-
 func (jsonInt[I]) parseJSON(b []byte) (I, int, bool) {
 	u, neg, n := scanInt(b)
 	var z I
-	top := uint64(1) << (8*unsafe.Sizeof(z) - 1)
+	signed, bits := ^z < 0, 8*unsafe.Sizeof(z)
 	switch {
 	case n == 0:
-	case neg && u <= top:
-		return I(-int64(u)), n, true
-	case !neg && u < top:
+	case !signed && !neg && u <= uint64(^z):
 		return I(u), n, true
+	case signed && !neg && u < 1<<(bits-1):
+		return I(u), n, true
+	case signed && neg && u <= 1<<(bits-1):
+		return I(-int64(u)), n, true
 	}
 	return 0, 0, false
-}
-
-type jsonUint[U uint | uint8 | uint16 | uint32 | uint64 | uintptr] struct{}
-
-func (jsonUint[U]) append(dst []byte, v U) ([]byte, error) {
-	return strconv.AppendUint(dst, uint64(v), 10), nil
-}
-
-func (j jsonUint[U]) decode(b []byte) (U, error) { return jsonDecode(j, b) }
-
-func (jsonUint[U]) appendJSON(dst []byte, v U) ([]byte, bool) {
-	return strconv.AppendUint(dst, uint64(v), 10), true
-}
-
-func (jsonUint[U]) parseJSON(b []byte) (U, int, bool) {
-	u, neg, n := scanInt(b)
-	var z U
-	if n == 0 || neg || u > uint64(^z) {
-		return 0, 0, false
-	}
-	return U(u), n, true
 }
 
 // scanInt parses the JSON integer at the start of b: its magnitude, sign
@@ -222,14 +184,13 @@ func scanInt(b []byte) (u uint64, neg bool, n int) {
 
 type jsonFloat[F float32 | float64] struct{}
 
-func (j jsonFloat[F]) append(dst []byte, v F) ([]byte, error) { return jsonAppend(j, dst, v) }
-func (j jsonFloat[F]) decode(b []byte) (F, error)             { return jsonDecode(j, b) }
+func (j jsonFloat[F]) decode(b []byte) (F, error) { return jsonDecode(j, b) }
 
-// appendJSON is encoding/json's float encoder.
-func (jsonFloat[F]) appendJSON(dst []byte, v F) ([]byte, bool) {
+// append is encoding/json's float encoder.
+func (jsonFloat[F]) append(dst []byte, v F) ([]byte, error) {
 	f := float64(v)
 	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return dst, false // encoding/json's error
+		return jsonMarshal(dst, v) // encoding/json's error
 	}
 	var z F
 	bits := 8 * int(unsafe.Sizeof(z))
@@ -250,7 +211,7 @@ func (jsonFloat[F]) appendJSON(dst []byte, v F) ([]byte, bool) {
 			dst = dst[:n-1]
 		}
 	}
-	return dst, true
+	return dst, nil
 }
 
 func (jsonFloat[F]) parseJSON(b []byte) (F, int, bool) {
@@ -311,31 +272,30 @@ func scanNumber(b []byte) int {
 
 type jsonString struct{}
 
-func (j jsonString) append(dst []byte, v string) ([]byte, error) { return jsonAppend(j, dst, v) }
-func (j jsonString) decode(b []byte) (string, error)             { return jsonDecode(j, b) }
+func (j jsonString) decode(b []byte) (string, error) { return jsonDecode(j, b) }
 
-// appendJSON handles strings that encoding/json writes unescaped: valid
-// UTF-8 without control characters, quotes, backslashes, the HTML
+// append writes the strings that encoding/json writes unescaped itself:
+// valid UTF-8 without control characters, quotes, backslashes, the HTML
 // characters <, > and &, or U+2028 and U+2029.
-func (jsonString) appendJSON(dst []byte, s string) ([]byte, bool) {
+func (jsonString) append(dst []byte, s string) ([]byte, error) {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-				return dst, false
+				return jsonMarshal(dst, s)
 			}
 			i++
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
-			return dst, false
+			return jsonMarshal(dst, s)
 		}
 		i += size
 	}
 	dst = append(dst, '"')
 	dst = append(dst, s...)
-	return append(dst, '"'), true
+	return append(dst, '"'), nil
 }
 
 // parseJSON handles a string without escapes, of valid UTF-8 without
@@ -381,10 +341,6 @@ type jsonPair[A, B any] struct {
 	b jsonFast[B]
 }
 
-func (j jsonPair[A, B]) append(dst []byte, v Pair[A, B]) ([]byte, error) {
-	return jsonAppend(j, dst, v)
-}
-
 func (j jsonPair[A, B]) decode(b []byte) (Pair[A, B], error) { return jsonDecode(j, b) }
 
 const (
@@ -392,18 +348,18 @@ const (
 	pairSecond = `,"Second":`
 )
 
-func (j jsonPair[A, B]) appendJSON(dst []byte, v Pair[A, B]) ([]byte, bool) {
+// append writes each part as its own fast JSON does, which is how
+// encoding/json writes it in the struct: an error of either is the pair's.
+func (j jsonPair[A, B]) append(dst []byte, v Pair[A, B]) ([]byte, error) {
 	start := len(dst)
-	dst = append(dst, pairFirst...)
-	dst, ok := j.a.appendJSON(dst, v.First)
-	if !ok {
-		return dst[:start], false
+	dst, err := j.a.append(append(dst, pairFirst...), v.First)
+	if err == nil {
+		dst, err = j.b.append(append(dst, pairSecond...), v.Second)
 	}
-	dst = append(dst, pairSecond...)
-	if dst, ok = j.b.appendJSON(dst, v.Second); !ok {
-		return dst[:start], false
+	if err != nil {
+		return dst[:start], err
 	}
-	return append(dst, '}'), true
+	return append(dst, '}'), nil
 }
 
 func (j jsonPair[A, B]) parseJSON(b []byte) (v Pair[A, B], n int, ok bool) {

@@ -27,7 +27,7 @@ func checkEncode[T any](t *testing.T, v T) {
 	c := wireCodecOf[T](latchkey.JSON[T]{})
 	want, werr := json.Marshal(v)
 	got, gerr := c.append([]byte("prefix"), v)
-	if (werr != nil) != (gerr != nil) || werr == nil && string(got) != "prefix"+string(want) {
+	if (werr != nil) != (gerr != nil) || werr == nil && string(got) != "prefix"+string(want) || werr != nil && gerr.Error() != werr.Error() {
 		t.Errorf("%T %#v: append = %q, %v; json.Marshal = %q, %v", v, v, got, gerr, want, werr)
 		return
 	}
