@@ -132,13 +132,17 @@ func newConn(f *os.File, dir byte) *Conn {
 	return c
 }
 
-// deadlineWatch interrupts the blocked I/O of one direction of a Conn when
-// the ctx of the call ends, by setting a deadline in the past. Its
+// aLongTimeAgo is a deadline in the past, to interrupt blocked I/O.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// deadlineWatch interrupts the blocked I/O of one direction of a Conn (or
+// of a child's control connection, while the parent waits for its hello)
+// when the ctx of the call ends, by setting a deadline in the past. Its
 // registration with ctx (context.AfterFunc, which costs about a
 // microsecond) stays from call to call, so that a run of calls with the
 // same ctx, the common case, registers once; a call with another ctx
-// moves it, and Close ends it. The Conn serializes the calls of one
-// direction, so begin and end race only with the ctx's end and Close.
+// moves it, and close ends it. The Conn serializes the calls of one
+// direction, so begin and end race only with the ctx's end and close.
 type deadlineWatch struct {
 	set func(time.Time) error
 
@@ -206,8 +210,6 @@ func (w *deadlineWatch) close() {
 	}
 	w.ctx, w.stop = nil, nil
 }
-
-func (c *Conn) dirLetter() byte { return c.dir }
 
 // Readable reports whether this end receives (Python's readable).
 func (c *Conn) Readable() bool { return c.dir != 'w' }

@@ -214,9 +214,7 @@ func NewPool(ctx context.Context, n int, cfg *PoolConfig) (*Pool, error) {
 		if err != nil {
 			for _, ch := range chs {
 				if ch != nil {
-					ch.cmd.Process.Kill()
-					ch.wait()
-					ch.conn.Close()
+					ch.stop()
 				}
 			}
 			p.cancel()
@@ -383,8 +381,8 @@ func (p *Pool) submit(cs []*chunk) error {
 	return nil
 }
 
-// cancel abandons chunks: queued ones are dropped, running ones have their
-// ctx cancelled in the worker. Their jobs get no outcome.
+// cancelChunks abandons chunks: queued ones are dropped, running ones have
+// their ctx cancelled in the worker. Their jobs get no outcome.
 func (p *Pool) cancelChunks(cs []*chunk) {
 	p.mu.Lock()
 	var flush []*worker
@@ -490,7 +488,7 @@ func (p *Pool) dispatchLocked() (flush []*worker) {
 		}
 		fill = fill[:k]
 	}
-	clear(p.fill[:cap(p.fill)])
+	clear(fill[:cap(fill)]) // drop the workers, which may exit
 	p.fill = fill[:0]
 	for _, w := range p.workers {
 		if !w.retiring && p.state == stateClose && !p.queued() {
@@ -686,13 +684,15 @@ func (p *Pool) exit(w *worker) {
 // replace starts a worker in place of one that exited.
 func (p *Pool) replace() {
 	var err error
+retry:
 	for attempt := range 3 {
 		if attempt > 0 {
 			t := time.NewTimer(time.Duration(attempt) * 50 * time.Millisecond)
 			select {
 			case <-t.C:
-			case <-p.ctx.Done():
+			case <-p.ctx.Done(): // Terminate: no process to start and kill
 				t.Stop()
+				break retry
 			}
 		}
 		var ch *child

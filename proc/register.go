@@ -12,7 +12,6 @@ import (
 // entry is a registered function with its argument and result decoded and
 // encoded, as a child runs it.
 type entry struct {
-	name string
 	// run decodes arg, calls the function, and appends the encoded result
 	// to dst; on error, what it returns in place of dst is garbage.
 	run func(ctx context.Context, arg, dst []byte) ([]byte, error)
@@ -104,7 +103,7 @@ func RegisterCodec[A, R any](name string, fn func(ctx context.Context, arg A) (R
 		resultCodec = latchkey.JSON[R]{}
 	}
 	argc, resc := wireCodecOf(argCodec), wireCodecOf(resultCodec)
-	e := &entry{name: name, run: func(ctx context.Context, b, dst []byte) ([]byte, error) {
+	e := &entry{run: func(ctx context.Context, b, dst []byte) ([]byte, error) {
 		a, err := argc.decode(b)
 		if err != nil {
 			return nil, fmt.Errorf("proc: %s: decoding the argument: %w", name, err)

@@ -51,10 +51,11 @@ func startChild(ctx context.Context, s childSpec) (*child, error) {
 	var dirs strings.Builder
 	for _, c := range s.conns {
 		files = append(files, c.f)
-		dirs.WriteByte(c.dirLetter())
+		dirs.WriteByte(c.dir)
 	}
-	env := make([]string, 0, len(os.Environ())+len(s.env)+3)
-	for _, kv := range os.Environ() {
+	environ := os.Environ()
+	env := make([]string, 0, len(environ)+len(s.env)+3)
+	for _, kv := range environ {
 		if !strings.HasPrefix(kv, "LATCHKEY_PROC_") {
 			env = append(env, kv)
 		}
@@ -94,9 +95,7 @@ func startChild(ctx context.Context, s childSpec) (*child, error) {
 	hctx, cancel := context.WithTimeout(ctx, helloTimeout)
 	defer cancel()
 	if err := ch.awaitHello(hctx); err != nil {
-		ch.cmd.Process.Kill()
-		code := ch.wait()
-		conn.Close()
+		code := ch.stop()
 		switch {
 		case ctx.Err() != nil:
 			return nil, fmt.Errorf("proc: child %d did not answer (does its main call proc.Main first?): %w", ch.pid, ctx.Err())
@@ -120,9 +119,13 @@ func writerOr(w, def io.Writer) io.Writer {
 }
 
 func (ch *child) awaitHello(ctx context.Context) error {
-	stop := interruptOn(ctx, ch.conn.SetReadDeadline)
+	w := deadlineWatch{set: ch.conn.SetReadDeadline}
+	defer w.close()
+	if _, err := w.begin(ctx); err != nil {
+		return err
+	}
 	typ, p, err := readFrame(ch.r)
-	stop()
+	w.end()
 	if err != nil {
 		return err
 	}
@@ -133,6 +136,15 @@ func (ch *child) awaitHello(ctx context.Context) error {
 	return nil
 }
 
+// stop kills the child, reaps it, closes the connection, and returns
+// Python's exitcode.
+func (ch *child) stop() int {
+	ch.cmd.Process.Kill()
+	code := ch.wait()
+	ch.conn.Close()
+	return code
+}
+
 // wait reaps the child and returns Python's exitcode.
 func (ch *child) wait() int {
 	ch.cmd.Wait()
@@ -140,27 +152,4 @@ func (ch *child) wait() int {
 		return -1
 	}
 	return exitCode(ch.cmd.ProcessState)
-}
-
-// aLongTimeAgo is a deadline in the past, to interrupt blocked I/O.
-var aLongTimeAgo = time.Unix(1, 0)
-
-// interruptOn makes blocked I/O return when ctx ends, by setting a
-// deadline in the past through set; the returned stop undoes it. I/O that
-// returns os.ErrDeadlineExceeded between the two was interrupted by ctx.
-func interruptOn(ctx context.Context, set func(time.Time) error) (stop func()) {
-	if ctx.Done() == nil {
-		return func() {}
-	}
-	fired := make(chan struct{})
-	stopf := context.AfterFunc(ctx, func() {
-		set(aLongTimeAgo)
-		close(fired)
-	})
-	return func() {
-		if !stopf() {
-			<-fired
-			set(time.Time{})
-		}
-	}
 }

@@ -290,14 +290,13 @@ func (e *panicError) Error() string { return fmt.Sprintf("proc: function panicke
 // task's calls appended one at a time.
 type resultBuilder struct {
 	frame
-	id    uint64
 	count int
 }
 
 // newResult starts the result frame of task id in buf, whose bytes it
 // reuses.
 func newResult(buf []byte, id uint64) *resultBuilder {
-	r := &resultBuilder{frame: frame{b: append(buf[:0], 0, 0, 0, 0, msgResult)}, id: id}
+	r := &resultBuilder{frame: frame{b: append(buf[:0], 0, 0, 0, 0, msgResult)}}
 	r.u64(id)
 	r.u32(0) // micros
 	r.u32(0) // count
