@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
-	"sync/atomic"
 
 	"github.com/latchkey/latchkey"
 )
@@ -22,7 +21,6 @@ type AsyncResult[R any] struct {
 	callback      func(R)
 	errorCallback func(error)
 	chunks        []*chunk // for a cancelling Apply or Map
-	completed     atomic.Bool
 	done          chan struct{}
 	v             R     // set before done is closed
 	err           error // set before done is closed
@@ -105,10 +103,10 @@ func (r *AsyncResult[R]) complete(v R, err error) {
 	r.p.res.push(func() { r.finish(r.runCallbacks(v, err)) })
 }
 
+// finish makes the result ready. Its job calls complete, and so finish,
+// once: a chunk is delivered at most once, and a Map's job completes when
+// the last of its chunks is.
 func (r *AsyncResult[R]) finish(v R, err error) {
-	if r.completed.Swap(true) {
-		return
-	}
 	r.v, r.err = v, err
 	close(r.done)
 }
