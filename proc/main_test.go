@@ -167,7 +167,8 @@ var (
 		return len(msgs), c.Close()
 	})
 	// spawnDaemon starts a daemon child running hang, sends its pid on
-	// the inherited Conn 0, and waits to be killed.
+	// the inherited Conn 0, and waits to be killed (or for its parent to
+	// go away, which cancels ctx).
 	spawnDaemon = proc.Register("spawnDaemon", func(ctx context.Context, _ int) (int, error) {
 		c, err := proc.InheritedConn(0)
 		if err != nil {
@@ -180,7 +181,7 @@ var (
 		if err := proc.NewConnOf[int](c, nil).Send(ctx, d.Pid()); err != nil {
 			return 0, err
 		}
-		time.Sleep(time.Hour)
+		<-ctx.Done()
 		return 0, nil
 	})
 )
@@ -249,7 +250,7 @@ func (b *logBuffer) String() string {
 }
 
 // newPool starts a pool that the test's cleanup terminates and joins.
-func newPool(t *testing.T, n int, cfg *proc.PoolConfig) *proc.Pool {
+func newPool(t testing.TB, n int, cfg *proc.PoolConfig) *proc.Pool {
 	t.Helper()
 	if cfg == nil {
 		cfg = &proc.PoolConfig{}
@@ -271,7 +272,7 @@ func newPool(t *testing.T, n int, cfg *proc.PoolConfig) *proc.Pool {
 }
 
 // startProcess starts a process that the test's cleanup kills and joins.
-func startProcess[A, R any](t *testing.T, f proc.Func[A, R], arg A, cfg *proc.ProcessConfig) *proc.Process[A, R] {
+func startProcess[A, R any](t testing.TB, f proc.Func[A, R], arg A, cfg *proc.ProcessConfig) *proc.Process[A, R] {
 	t.Helper()
 	p := proc.NewProcess(f, arg, cfg)
 	if err := p.Start(t.Context()); err != nil {

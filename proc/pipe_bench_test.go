@@ -1,7 +1,6 @@
 package proc_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/latchkey/latchkey/proc"
@@ -10,18 +9,8 @@ import (
 // BenchmarkPipeRoundTrip sends a 32-byte message to a child process that
 // echoes it back, and receives the echo: one op is one round trip.
 func BenchmarkPipeRoundTrip(b *testing.B) {
-	mine, theirs, err := proc.Pipe(true)
-	if err != nil {
-		b.Fatal(err)
-	}
-	p := proc.NewProcess(echo, 0, &proc.ProcessConfig{Conns: []*proc.Conn{theirs}})
-	if err := p.Start(b.Context()); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		mine.Close()
-		p.Join(context.Background())
-	})
+	mine, theirs := newPipe(b, true)
+	startProcess(b, echo, 0, &proc.ProcessConfig{Conns: []*proc.Conn{theirs}})
 	b.Run("bytes", func(b *testing.B) {
 		msg := make([]byte, 32)
 		ctx := b.Context()
@@ -53,18 +42,8 @@ func BenchmarkPipeRoundTrip(b *testing.B) {
 // written directly through the runtime's netpoller (36 bytes, the size of
 // a framed 32-byte message, each way). It is the floor of the transport.
 func BenchmarkPipeRoundTripRaw(b *testing.B) {
-	mine, theirs, err := proc.Pipe(true)
-	if err != nil {
-		b.Fatal(err)
-	}
-	p := proc.NewProcess(rawEcho, 0, &proc.ProcessConfig{Conns: []*proc.Conn{theirs}})
-	if err := p.Start(b.Context()); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		mine.Close()
-		p.Join(context.Background())
-	})
+	mine, theirs := newPipe(b, true)
+	startProcess(b, rawEcho, 0, &proc.ProcessConfig{Conns: []*proc.Conn{theirs}})
 	f := proc.RawFile(mine)
 	msg, buf := make([]byte, 36), make([]byte, 4096)
 	for b.Loop() {

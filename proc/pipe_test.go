@@ -14,7 +14,7 @@ import (
 )
 
 // newPipe returns a pipe whose ends the test's cleanup closes.
-func newPipe(t *testing.T, duplex bool) (*proc.Conn, *proc.Conn) {
+func newPipe(t testing.TB, duplex bool) (*proc.Conn, *proc.Conn) {
 	t.Helper()
 	a, b, err := proc.Pipe(duplex)
 	if err != nil {

@@ -1,7 +1,6 @@
 package proc_test
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"testing"
@@ -9,18 +8,10 @@ import (
 	"github.com/latchkey/latchkey/proc"
 )
 
-// benchPool starts a pool of one worker per CPU (at least 2) for a
-// benchmark.
+// benchPool starts a pool of one worker per CPU for a benchmark.
 func benchPool(b *testing.B) *proc.Pool {
 	b.Helper()
-	p, err := proc.NewPool(b.Context(), 0, &proc.PoolConfig{Logger: discard})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		p.Close()
-		p.Join(context.Background())
-	})
+	p := newPool(b, 0, nil)
 	// Warm up: every worker has run a task.
 	if _, err := proc.Map(b.Context(), p, square, make([]int, 100), 1); err != nil {
 		b.Fatal(err)
